@@ -1,0 +1,42 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   FIR filters on the embedded photos: PSNR/SSIM table + outputs/demo/fir_comparison.png
+#   make test   unit tests and every notebook in quick mode (SRLIB_QUICK=1)
+# Both create .venv and install the pinned requirements on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test test-fast notebooks-clean benchmarks lab clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/python -m srlib demo
+
+test: $(STAMP)
+	SRLIB_QUICK=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15 tests
+
+test-fast: $(STAMP)  ## unit tests only, no notebooks
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not notebook" tests
+
+notebooks-clean: $(STAMP)  ## strip outputs before committing
+	$(BIN)/python -m srlib.notebook_tools strip notebooks/*.ipynb
+
+benchmarks: $(STAMP)
+	$(BIN)/python benchmarks/resize.py
+
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet jupyterlab && $(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache

@@ -1,0 +1,5 @@
+import sys
+
+from srlib.cli import main
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+"""RGB <-> YCbCr (ITU-R BT.601) in the convention of MATLAB's ``rgb2ycbcr``.
+
+Super-resolution papers report PSNR and SSIM on the luma channel Y computed with
+MATLAB's ``rgb2ycbcr``: "studio swing" BT.601, where 8-bit Y spans [16, 235] and
+Cb/Cr span [16, 240]. Using full-range (JPEG) YCbCr, or the Y of the wrong value
+range, moves PSNR by tenths of a dB; this module is the single place that fixes it.
+
+Every function accepts NumPy arrays or TensorFlow tensors with channels last
+(``(..., 3)`` for colour, ``(..., 1)`` or ``(...)`` for luma) and returns the same
+kind of object:
+
+* ``uint8`` input: values in [0, 255]; the result is rounded (half away from zero,
+  as MATLAB does) and clipped to ``uint8``.
+* floating input: values in [0, 1]; the result is float in the same scale
+  (Y in [16/255, 235/255]) and is neither rounded nor clipped.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+# MATLAB's matrix maps R, G, B in [0, 1] to Y, Cb, Cr in [0, 255]; everything below works
+# on [0, 1] for both sides, so the matrix and offsets are divided by 255 once here.
+_RGB_TO_YCBCR = np.array(
+    [[65.481, 128.553, 24.966],
+     [-37.797, -74.203, 112.0],
+     [112.0, -93.786, -18.214]], dtype=np.float64) / 255.0
+_YCBCR_OFFSET = np.array([16.0, 128.0, 128.0], dtype=np.float64) / 255.0
+_YCBCR_TO_RGB = np.linalg.inv(_RGB_TO_YCBCR)
+_ZERO_OFFSET = np.zeros(3)
+
+
+def _check_channels(image, expected, name):
+    channels = image.shape[-1]
+    if channels is not None and channels != expected:
+        raise ValueError(f"{name} expects {expected} channels in the last axis, got shape {tuple(image.shape)}")
+
+
+def _round_half_away(x):
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def _apply(image, matrix, offset_before, offset_after):
+    """``(x - offset_before) @ matrix.T + offset_after`` on [0, 1] values, uint8 in and out where given."""
+    if tf.is_tensor(image):
+        is_uint8 = image.dtype == tf.uint8
+        x = tf.cast(image, tf.float32) / (255.0 if is_uint8 else 1.0)
+        x = x - tf.constant(offset_before, tf.float32)
+        out = tf.tensordot(x, tf.constant(matrix.T, tf.float32), axes=1)
+        out = out + tf.constant(offset_after, tf.float32)
+        if is_uint8:
+            scaled = out * 255.0
+            scaled = tf.sign(scaled) * tf.floor(tf.abs(scaled) + 0.5)
+            return tf.cast(tf.clip_by_value(scaled, 0.0, 255.0), tf.uint8)
+        return out
+    image = np.asarray(image)
+    is_uint8 = image.dtype == np.uint8
+    if not (is_uint8 or np.issubdtype(image.dtype, np.floating)):
+        raise ValueError(f"expected a uint8 image in [0, 255] or a float image in [0, 1], got dtype {image.dtype}")
+    x = image.astype(np.float64) / (255.0 if is_uint8 else 1.0)
+    out = (x - offset_before) @ matrix.T + offset_after
+    if is_uint8:
+        return np.clip(_round_half_away(out * 255.0), 0, 255).astype(np.uint8)
+    return out.astype(image.dtype if image.dtype != np.float16 else np.float32)
+
+
+def rgb_to_ycbcr(image):
+    """RGB to BT.601 YCbCr (MATLAB ``rgb2ycbcr``).
+
+    Args:
+        image: ``(..., 3)`` RGB, uint8 in [0, 255] or float in [0, 1].
+
+    Returns:
+        ``(..., 3)`` YCbCr of the same dtype family; Y in [16, 235] (or /255 for floats).
+    """
+    _check_channels(image, 3, "rgb_to_ycbcr")
+    return _apply(image, _RGB_TO_YCBCR, _ZERO_OFFSET, _YCBCR_OFFSET)
+
+
+def ycbcr_to_rgb(image):
+    """BT.601 YCbCr to RGB (MATLAB ``ycbcr2rgb``), the inverse of :func:`rgb_to_ycbcr`.
+
+    Args:
+        image: ``(..., 3)`` YCbCr, uint8 or float scaled by 1/255.
+
+    Returns:
+        ``(..., 3)`` RGB; uint8 results are rounded and clipped, float results are not clipped.
+    """
+    _check_channels(image, 3, "ycbcr_to_rgb")
+    return _apply(image, _YCBCR_TO_RGB, _YCBCR_OFFSET, _ZERO_OFFSET)
+
+
+def rgb_to_y(image):
+    """Luma Y of an RGB image, keeping a trailing channel axis of size 1.
+
+    Greyscale input (last axis of size 1) is returned unchanged: a grey image
+    has R = G = B, and its Y under ``rgb2ycbcr`` would only add the studio-swing
+    offset, which the published protocol does not apply to greyscale test images
+    (MATLAB scripts skip ``rgb2ycbcr`` when ``size(im, 3) == 1``).
+
+    Args:
+        image: ``(..., 3)`` RGB or ``(..., 1)`` grey, uint8 or float in [0, 1].
+
+    Returns:
+        ``(..., 1)`` Y in the input's dtype family.
+    """
+    if image.shape[-1] == 1:
+        return image
+    _check_channels(image, 3, "rgb_to_y")
+    return _apply(image, _RGB_TO_YCBCR[:1], _ZERO_OFFSET, _YCBCR_OFFSET[:1])

@@ -1,0 +1,288 @@
+"""The standard super-resolution image sets, found locally or downloaded.
+
+A dataset name resolves, in order, against
+
+1. the data directory: ``$SRLIB_DATA``, else the checkout's ``datasets/`` folder
+   (``~/.cache/srlib/datasets`` for a non-editable install);
+2. local mirror directories: ``$SRLIB_MIRROR`` (``os.pathsep``-separated), else the
+   team's shared folder ``../shared/datasets`` beside the checkout, if present;
+3. a download of the public archive into the data directory (progress bar,
+   SHA-256 check where the registry pins one, atomic extraction).
+
+Offline and missing, :class:`DatasetNotFoundError` names every path searched, the
+URL, and where to put the files. A folder path works wherever a name does.
+
+Two sets need no files at all: ``"embedded"`` (scikit-image's bundled photos,
+used by ``make demo`` and the tests) and ``"DIV2K"`` (through tensorflow-datasets).
+"""
+
+import dataclasses
+import hashlib
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from srlib import images
+
+_CHECKOUT = Path(__file__).resolve().parents[1]
+_IS_CHECKOUT = (_CHECKOUT / "pyproject.toml").is_file()
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    """One registered image set.
+
+    Attributes:
+        name: canonical name, also the folder name under the data directory.
+        role: ``"evaluation"`` or ``"training"``.
+        num_images: expected number of HR images (checked after download).
+        citation: where the set comes from.
+        url: public archive holding the HR images, or None.
+        archive_folder: folder inside the archive that holds the images.
+        sha256: SHA-256 of the archive; None where not yet pinned (then the
+            download prints the digest it saw so that it can be pinned).
+        source: ``"files"``, ``"embedded"`` or ``"tfds"``.
+    """
+
+    name: str
+    role: str
+    num_images: int
+    citation: str
+    url: str = None
+    archive_folder: str = ""
+    sha256: str = None
+    source: str = "files"
+
+
+_HF = "https://huggingface.co/datasets/eugenesiow"
+DATASETS = {info.name: info for info in [
+    DatasetInfo("Set5", "evaluation", 5, "Bevilacqua et al., BMVC 2012",
+                f"{_HF}/Set5/resolve/main/data/Set5_HR.tar.gz", "Set5_HR"),
+    DatasetInfo("Set14", "evaluation", 14, "Zeyde et al., Curves and Surfaces 2010",
+                f"{_HF}/Set14/resolve/main/data/Set14_HR.tar.gz", "Set14_HR"),
+    DatasetInfo("B100", "evaluation", 100, "Martin et al., ICCV 2001 (BSD300 test split)",
+                f"{_HF}/BSD100/resolve/main/data/BSD100_HR.tar.gz", "BSD100_HR"),
+    DatasetInfo("Urban100", "evaluation", 100, "Huang et al., CVPR 2015",
+                f"{_HF}/Urban100/resolve/main/data/Urban100_HR.tar.gz", "Urban100_HR"),
+    DatasetInfo("T91", "training", 91, "Yang et al., TIP 2010 (the SRCNN training set)",
+                "http://mmlab.ie.cuhk.edu.hk/projects/SRCNN/SRCNN_train.zip", "Train"),
+    DatasetInfo("BSD200", "training", 200, "Martin et al., ICCV 2001 (BSD300 train split)",
+                "https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/bsds/BSDS300-images.tgz",
+                "BSDS300/images/train"),
+    DatasetInfo("DIV2K", "training", 800, "Agustsson & Timofte, CVPR workshops 2017",
+                source="tfds"),
+    DatasetInfo("embedded", "evaluation", 5, "scikit-image sample photos (bundled, no download)",
+                source="embedded"),
+]}
+_ALIASES = {"bsd100": "B100", "default": "embedded", "91": "T91"}
+
+# scikit-image photos that ship inside the package (no network): four RGB, one grey.
+EMBEDDED_IMAGES = ("astronaut", "chelsea", "coffee", "rocket", "camera")
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset is neither local nor downloadable; the message says what to do."""
+
+
+def data_dir():
+    """Where datasets live and downloads go: ``$SRLIB_DATA`` or the default."""
+    if os.environ.get("SRLIB_DATA"):
+        return Path(os.environ["SRLIB_DATA"]).expanduser()
+    return _CHECKOUT / "datasets" if _IS_CHECKOUT else Path.home() / ".cache" / "srlib" / "datasets"
+
+
+def mirror_dirs():
+    """Read-only local mirrors searched after the data directory."""
+    if os.environ.get("SRLIB_MIRROR"):
+        return [Path(p).expanduser() for p in os.environ["SRLIB_MIRROR"].split(os.pathsep) if p]
+    shared = _CHECKOUT.parent / "shared" / "datasets"
+    return [shared] if _IS_CHECKOUT and shared.is_dir() else []
+
+
+def lookup(name):
+    """The :class:`DatasetInfo` registered under ``name`` (case-insensitive)."""
+    key = _ALIASES.get(name.lower(), name)
+    for registered, info in DATASETS.items():
+        if registered.lower() == key.lower():
+            return info
+    raise ValueError(f"unknown dataset {name!r}: expected one of {sorted(DATASETS)} or a folder path")
+
+
+def _has_images(folder):
+    return folder.is_dir() and bool(images.list_images(folder))
+
+
+def resolve(name, download=True):
+    """The local folder holding a dataset's HR images, downloading it if needed.
+
+    Args:
+        name: a registered name (``"Set5"``) or a folder path.
+        download: fetch the public archive when no local copy exists. Default True.
+
+    Returns:
+        A :class:`~pathlib.Path`.
+
+    Raises:
+        DatasetNotFoundError: not found locally and not downloadable.
+    """
+    as_path = Path(name).expanduser()
+    if as_path.is_dir():
+        if not _has_images(as_path):
+            raise DatasetNotFoundError(f"folder {as_path} holds no images ({', '.join(images.IMAGE_SUFFIXES)})")
+        return as_path
+    info = lookup(str(name))
+    if info.source != "files":
+        raise ValueError(f"dataset {info.name} is not a folder of files; use load_images({info.name!r})")
+    candidates = [data_dir() / info.name] + [mirror / info.name for mirror in mirror_dirs()]
+    for candidate in candidates:
+        if _has_images(candidate):
+            return candidate
+    if download:
+        try:
+            return _download(info, data_dir())
+        except (urllib.error.URLError, OSError) as error:
+            reason = f"download failed: {error}"
+    else:
+        reason = "download=False"
+    searched = "\n".join(f"  {path}" for path in candidates)
+    raise DatasetNotFoundError(
+        f"dataset {info.name} not found. Searched:\n{searched}\n{reason}.\n"
+        f"Download {info.url} , extract the images of '{info.archive_folder}' into "
+        f"{data_dir() / info.name}/ (or set SRLIB_DATA / SRLIB_MIRROR to a folder holding {info.name}/).")
+
+
+def _fetch(url, destination, expected_sha256):
+    """Streams ``url`` to ``destination`` with a progress bar; returns the SHA-256 seen."""
+    from tqdm.auto import tqdm
+
+    digest = hashlib.sha256()
+    partial = destination.with_name(destination.name + ".part")
+    with urllib.request.urlopen(url, timeout=30) as response, open(partial, "wb") as handle:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=destination.name) as progress:
+            while chunk := response.read(1 << 20):
+                handle.write(chunk)
+                digest.update(chunk)
+                progress.update(len(chunk))
+    seen = digest.hexdigest()
+    if expected_sha256 and seen != expected_sha256:
+        partial.unlink()
+        raise OSError(f"checksum mismatch for {url}: expected sha256 {expected_sha256}, got {seen}")
+    os.replace(partial, destination)
+    return seen
+
+
+def _extract(archive, target):
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as bundle:
+            bundle.extractall(target)
+    else:
+        with tarfile.open(archive) as bundle:
+            bundle.extractall(target, filter="data")
+
+
+def _image_folder(extracted, info):
+    """The extracted folder holding the HR images: ``archive_folder``, else the one
+    folder anywhere in the archive with exactly ``num_images`` images."""
+    expected = extracted / info.archive_folder
+    folders = [expected] + sorted(p for p in extracted.rglob("*") if p.is_dir())
+    for folder in folders:
+        if folder.is_dir() and len(images.list_images(folder)) == info.num_images:
+            return folder
+    raise OSError(f"the {info.name} archive has no folder with {info.num_images} images "
+                  f"(looked for '{info.archive_folder}' first)")
+
+
+def _download(info, root):
+    """Downloads and extracts ``info`` into ``root / info.name``, atomically."""
+    if not info.url:
+        raise OSError(f"dataset {info.name} has no download URL")
+    downloads = root / ".downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    archive = downloads / Path(info.url).name
+    if not archive.is_file():
+        seen = _fetch(info.url, archive, info.sha256)
+        if not info.sha256:
+            print(f"{info.name}: downloaded {archive.name}, sha256 {seen} (not pinned in the registry)")
+    with tempfile.TemporaryDirectory(dir=root, prefix=f".{info.name}-") as scratch:
+        _extract(archive, scratch)
+        found = _image_folder(Path(scratch), info)
+        final = root / info.name
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(found, final)
+    return final
+
+
+def _embedded_images():
+    import skimage.data
+
+    for name in EMBEDDED_IMAGES:
+        yield name, images.to_standard_channels(getattr(skimage.data, name)(), source=f"skimage.data.{name}")
+
+
+def _tfds_images(limit):
+    try:
+        import tensorflow_datasets as tfds
+        dataset = tfds.load("div2k/bicubic_x4", split="train", data_dir=str(data_dir() / "tfds"))
+    except Exception as error:  # tfds raises many kinds of errors when offline
+        raise DatasetNotFoundError(
+            f"DIV2K through tensorflow-datasets failed ({type(error).__name__}: {error}). "
+            f"tfds downloads DIV2K_train_HR.zip from data.vision.ee.ethz.ch into {data_dir() / 'tfds'}; "
+            "on an offline machine, prepare it elsewhere and copy that folder.") from error
+    for index, example in enumerate(tfds.as_numpy(dataset)):
+        if limit is not None and index >= limit:
+            return
+        yield f"{index:04d}", example["hr"]
+
+
+def load_images(name, limit=None, download=True):
+    """Loads a dataset's HR images as uint8 arrays.
+
+    Args:
+        name: registered name (``"Set5"``, ``"embedded"``, ...) or a folder path.
+        limit: load only the first ``limit`` images (sorted by file name). Default all.
+        download: allow downloading a missing dataset. Default True.
+
+    Returns:
+        A list of ``(stem, image)`` pairs; ``image`` is ``(H, W, 1)`` for greyscale
+        files and ``(H, W, 3)`` for colour ones (alpha dropped).
+    """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
+    is_folder = Path(name).expanduser().is_dir()
+    info = None if is_folder else lookup(str(name))
+    if info is not None and info.source == "embedded":
+        loaded = list(_embedded_images())
+    elif info is not None and info.source == "tfds":
+        return list(_tfds_images(limit))
+    else:
+        loaded = [(path.stem, images.read_image(path)) for path in images.list_images(resolve(name, download))]
+    return loaded[:limit] if limit else loaded
+
+
+def describe(name):
+    """One line about a dataset: its source and where it resolves (no download)."""
+    info = lookup(name)
+    if info.source != "files":
+        return f"{info.name}: {info.num_images} images, {info.citation}"
+    try:
+        where = resolve(name, download=False)
+    except DatasetNotFoundError:
+        where = "not available locally"
+    return f"{info.name}: {info.num_images} images, {info.citation}; {where}"
+
+
+def image_statistics(loaded):
+    """Count, and min/max height and width of ``(stem, image)`` pairs (for notebooks)."""
+    heights = np.array([image.shape[0] for _, image in loaded])
+    widths = np.array([image.shape[1] for _, image in loaded])
+    return {"images": len(loaded), "height": (int(heights.min()), int(heights.max())),
+            "width": (int(widths.min()), int(widths.max()))}

@@ -1,0 +1,150 @@
+"""Evaluation under the protocol of the published super-resolution tables.
+
+For each HR image:
+
+1. crop HR to a multiple of ``scale`` (bottom/right);
+2. LR = MATLAB ``imresize(HR, 1/scale, 'bicubic')``, rounded and clipped to 8 bits;
+3. SR = the method's upscale of LR, rounded and clipped to 8 bits;
+4. PSNR and SSIM on Y (BT.601, MATLAB ``rgb2ycbcr``) with ``scale`` pixels shaved.
+
+A *method* is anything with ``upscale(lr_uint8, scale) -> sr_uint8``: an FIR
+filter (:func:`fir_upscaler`) here, trained networks in :mod:`srlib.models`.
+Published numbers come from ``srlib/resources/published.json``, the one file
+that the notebooks, the README and the CLI read them from.
+"""
+
+import dataclasses
+import json
+from importlib import resources
+
+import numpy as np
+
+from srlib import datasets, metrics
+from srlib.resize import degrade, imresize, resolve_method
+
+
+@dataclasses.dataclass
+class ImageResult:
+    name: str
+    psnr_y: float
+    ssim_y: float
+
+
+@dataclasses.dataclass
+class EvaluationResult:
+    """Mean and per-image Y-PSNR/SSIM of one method on one dataset and scale."""
+
+    dataset: str
+    scale: int
+    method: str
+    per_image: list
+
+    @property
+    def images(self):
+        return len(self.per_image)
+
+    @property
+    def psnr_y(self):
+        return float(np.mean([result.psnr_y for result in self.per_image]))
+
+    @property
+    def ssim_y(self):
+        return float(np.mean([result.ssim_y for result in self.per_image]))
+
+    def to_dict(self):
+        return {"dataset": self.dataset, "scale": self.scale, "method": self.method, "images": self.images,
+                "psnr_y": self.psnr_y, "ssim_y": self.ssim_y,
+                "per_image": [dataclasses.asdict(result) for result in self.per_image]}
+
+
+def fir_upscaler(method):
+    """An upscale function for an FIR method name (see :func:`srlib.resize.imresize`)."""
+    resolve_method(method)  # fail early on an unknown name
+
+    def upscale(lr_image, scale):
+        return imresize(lr_image, scale=scale, method=method)
+    upscale.__name__ = str(method)
+    return upscale
+
+
+def evaluate_image(hr_image, upscale, scale):
+    """Runs the protocol on one uint8 HR image.
+
+    Returns:
+        ``(psnr_y, ssim_y, hr_cropped, lr, sr)``.
+    """
+    hr_cropped, lr_image = degrade(hr_image, scale)
+    sr_image = np.asarray(upscale(lr_image, scale))
+    if sr_image.shape != hr_cropped.shape or sr_image.dtype != np.uint8:
+        raise ValueError(f"upscale returned {sr_image.shape} {sr_image.dtype}; "
+                         f"expected uint8 of shape {hr_cropped.shape} (the cropped HR)")
+    return (metrics.psnr(hr_cropped, sr_image, crop_border=scale, y_channel=True),
+            metrics.ssim(hr_cropped, sr_image, crop_border=scale, y_channel=True),
+            hr_cropped, lr_image, sr_image)
+
+
+def evaluate(upscale, dataset, scale, method_name=None, progress=False, limit=None):
+    """Mean Y-PSNR/SSIM of ``upscale`` over a dataset under the paper protocol.
+
+    Args:
+        upscale: ``upscale(lr_uint8, scale) -> sr_uint8``, or an FIR method name.
+        dataset: registered dataset name or folder path.
+        scale: integer scale factor.
+        method_name: label for the result; defaults to the method's name.
+        progress: show a progress bar. Default False.
+        limit: evaluate only the first ``limit`` images. Default all.
+
+    Returns:
+        An :class:`EvaluationResult`.
+    """
+    if not isinstance(scale, (int, np.integer)) or scale < 2:
+        raise ValueError(f"scale must be an integer >= 2, got {scale!r}")
+    if isinstance(upscale, str):
+        method_name = method_name or upscale
+        upscale = fir_upscaler(upscale)
+    method_name = method_name or getattr(upscale, "__name__", "method")
+    loaded = datasets.load_images(dataset, limit=limit)
+    if progress:
+        from tqdm.auto import tqdm
+        loaded = tqdm(loaded, desc=f"{method_name} x{scale} on {dataset}", leave=False)
+    per_image = []
+    for name, hr_image in loaded:
+        psnr_y, ssim_y, *_ = evaluate_image(hr_image, upscale, scale)
+        per_image.append(ImageResult(name, psnr_y, ssim_y))
+    dataset_name = dataset if isinstance(dataset, str) else str(dataset)
+    return EvaluationResult(dataset_name, int(scale), method_name, per_image)
+
+
+def published_table():
+    """The published numbers and their sources, as a dict (see ``published.json``)."""
+    text = resources.files("srlib").joinpath("resources/published.json").read_text()
+    return json.loads(text)
+
+
+def published_psnr(method, dataset, scale):
+    """Published Y-PSNR of ``method`` on ``dataset`` at ``scale``, or None if not reported."""
+    entry = published_table()["methods"].get(method.lower())
+    if entry is None:
+        return None
+    return entry["psnr"].get(dataset, {}).get(str(scale))
+
+
+def format_table(results, published=True):
+    """A plain-text table of :class:`EvaluationResult` rows, published PSNR beside ours."""
+    header = f"{'method':<12} {'dataset':<10} {'scale':>5} {'images':>6} {'PSNR-Y':>8} {'SSIM-Y':>7}"
+    if published:
+        header += f" {'published':>9} {'diff':>6}"
+    lines = [header, "-" * len(header)]
+    for result in results:
+        line = (f"{result.method:<12} {result.dataset:<10} {'x' + str(result.scale):>5} {result.images:>6} "
+                f"{result.psnr_y:>8.2f} {result.ssim_y:>7.4f}")
+        if published:
+            reference = published_psnr(result.method, result.dataset, result.scale)
+            line += (f" {reference:>9.2f} {result.psnr_y - reference:>+6.2f}" if reference is not None
+                     else f" {'-':>9} {'':>6}")
+        lines.append(line)
+    return "\n".join(lines)
+
+
+PROTOCOL = ("Protocol: HR cropped to a multiple of the scale; LR = MATLAB imresize bicubic, 8-bit; "
+            "PSNR/SSIM on Y (BT.601, MATLAB rgb2ycbcr) with `scale` pixels shaved.")

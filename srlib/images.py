@@ -1,0 +1,87 @@
+"""Reading and writing 8-bit images with predictable channels.
+
+Benchmark sets mix modes: Set14 ``bridge.png`` is single-channel greyscale,
+some copies of Urban100 or user photos are palette or RGBA. Everything in srlib
+works on ``uint8`` arrays of shape ``(H, W, 1)`` or ``(H, W, 3)``; this module is
+where files become such arrays and back.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
+
+
+def to_standard_channels(array, source="image"):
+    """uint8 ``(H, W)``, ``(H, W, 1|2|3|4)`` -> ``(H, W, 1)`` grey or ``(H, W, 3)`` RGB.
+
+    Alpha is dropped (super-resolution of the colour planes; an alpha plane can be
+    upscaled separately). ``source`` names the file in error messages.
+    """
+    array = np.asarray(array)
+    if array.dtype != np.uint8:
+        raise ValueError(f"{source}: expected 8-bit pixels, got dtype {array.dtype}")
+    if array.ndim == 2:
+        return array[..., None]
+    if array.ndim != 3 or array.shape[-1] not in (1, 2, 3, 4):
+        raise ValueError(f"{source}: expected (H, W) or (H, W, 1-4) pixels, got shape {array.shape}")
+    if array.shape[-1] == 2:  # grey + alpha
+        return array[..., :1]
+    return array[..., :3]
+
+
+def read_image(path):
+    """Reads an image file as uint8 ``(H, W, 1)`` (greyscale) or ``(H, W, 3)`` (RGB).
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the file is not a readable image, or has more than 8 bits per sample.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"image file not found: {path}")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            mode = image.mode
+            if mode in ("1", "L", "LA", "RGB", "RGBA"):
+                array = np.asarray(image.convert("L" if mode in ("1", "LA") else mode))
+            elif mode in ("P", "PA", "CMYK", "YCbCr"):
+                array = np.asarray(image.convert("RGB"))
+            else:
+                raise ValueError(f"{path}: unsupported image mode {mode!r}; expected 8-bit grey, RGB or RGBA")
+    except OSError as error:
+        raise ValueError(f"{path}: not a readable image ({error})") from error
+    return to_standard_channels(array, source=str(path))
+
+
+def write_image(path, array):
+    """Writes uint8 ``(H, W)``, ``(H, W, 1)`` or ``(H, W, 3)`` atomically.
+
+    The image goes to a temporary file in the same folder first and is renamed
+    over ``path`` only when complete, so an existing file is never half-written.
+    """
+    path = Path(path)
+    array = to_standard_channels(array, source=str(path))
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"output folder does not exist: {path.parent}")
+    image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
+    suffix = path.suffix.lower() or ".png"
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            image.save(handle, format=Image.registered_extensions().get(suffix, "PNG"))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def list_images(folder):
+    """Image files directly inside ``folder``, sorted by name."""
+    folder = Path(folder)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)

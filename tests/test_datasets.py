@@ -1,0 +1,140 @@
+import functools
+import hashlib
+import http.server
+import threading
+import zipfile
+
+import numpy as np
+import pytest
+
+from srlib import datasets, images
+
+
+@pytest.fixture
+def data_root(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    root.mkdir()
+    monkeypatch.setenv("SRLIB_DATA", str(root))
+    monkeypatch.setenv("SRLIB_MIRROR", str(tmp_path / "no-mirror"))
+    return root
+
+
+def _write_pngs(folder, count, rng):
+    folder.mkdir(parents=True)
+    for index in range(count):
+        images.write_image(folder / f"img{index}.png", rng.integers(0, 256, (12, 10, 3), dtype=np.uint8))
+
+
+@pytest.fixture
+def mirror_server(tmp_path, rng):
+    """A local HTTP mirror serving a zip of three images, like a public archive."""
+    source = tmp_path / "archive_source"
+    _write_pngs(source / "Tiny_HR", 3, rng)
+    archive = tmp_path / "served" / "Tiny_HR.zip"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in sorted((source / "Tiny_HR").iterdir()):
+            bundle.write(path, f"Tiny_HR/{path.name}")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(archive.parent))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/Tiny_HR.zip", hashlib.sha256(archive.read_bytes()).hexdigest()
+    server.shutdown()
+
+
+def _register(monkeypatch, url, sha256, folder="Tiny_HR"):
+    info = datasets.DatasetInfo("Tiny", "evaluation", 3, "test", url, folder, sha256)
+    monkeypatch.setitem(datasets.DATASETS, "Tiny", info)
+    return info
+
+
+def test_download_from_mirror_with_checksum(data_root, mirror_server, monkeypatch):
+    url, sha256 = mirror_server
+    _register(monkeypatch, url, sha256)
+    folder = datasets.resolve("Tiny")
+    assert folder == data_root / "Tiny"
+    assert [name for name, _ in datasets.load_images("Tiny")] == ["img0", "img1", "img2"]
+    assert not list(data_root.glob(".Tiny-*"))  # scratch folders are cleaned up
+
+
+def test_download_finds_the_image_folder_when_the_layout_differs(data_root, mirror_server, monkeypatch):
+    url, sha256 = mirror_server
+    _register(monkeypatch, url, sha256, folder="somewhere/else")
+    assert len(datasets.load_images("Tiny")) == 3
+
+
+def test_checksum_mismatch_keeps_nothing(data_root, mirror_server, monkeypatch):
+    url, _ = mirror_server
+    _register(monkeypatch, url, "0" * 64)
+    with pytest.raises(datasets.DatasetNotFoundError, match="checksum mismatch"):
+        datasets.resolve("Tiny")
+    assert not (data_root / "Tiny").exists()
+    assert not list((data_root / ".downloads").iterdir())
+
+
+def test_offline_error_names_paths_and_url(data_root, monkeypatch):
+    _register(monkeypatch, "http://127.0.0.1:9/Tiny_HR.zip", None)  # port 9: nothing listens
+    with pytest.raises(datasets.DatasetNotFoundError) as error:
+        datasets.resolve("Tiny")
+    message = str(error.value)
+    assert str(data_root / "Tiny") in message and "http://127.0.0.1:9/Tiny_HR.zip" in message
+    assert "SRLIB_DATA" in message
+
+
+def test_mirror_is_searched_after_data_dir(data_root, tmp_path, monkeypatch, rng):
+    mirror = tmp_path / "mirror"
+    _write_pngs(mirror / "Set5", 2, rng)
+    monkeypatch.setenv("SRLIB_MIRROR", str(mirror))
+    assert datasets.resolve("set5", download=False) == mirror / "Set5"
+    _write_pngs(data_root / "Set5", 1, rng)
+    assert datasets.resolve("Set5", download=False) == data_root / "Set5"
+
+
+def test_folder_path_is_a_dataset(tmp_path, rng):
+    _write_pngs(tmp_path / "mine", 2, rng)
+    assert len(datasets.load_images(tmp_path / "mine")) == 2
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(datasets.DatasetNotFoundError, match="holds no images"):
+        datasets.resolve(tmp_path / "empty")
+
+
+def test_embedded_set_needs_no_files(data_root):
+    loaded = datasets.load_images("embedded")
+    assert [name for name, _ in loaded] == list(datasets.EMBEDDED_IMAGES)
+    assert {image.shape[-1] for _, image in loaded} == {1, 3}  # 'camera' is greyscale
+
+
+def test_unknown_name():
+    with pytest.raises(ValueError, match="unknown dataset"):
+        datasets.lookup("Set6")
+
+
+def test_greyscale_and_rgba_files_load(tmp_path, rng):
+    from PIL import Image
+
+    Image.fromarray(rng.integers(0, 256, (9, 7), dtype=np.uint8), "L").save(tmp_path / "grey.png")
+    Image.fromarray(rng.integers(0, 256, (9, 7, 4), dtype=np.uint8), "RGBA").save(tmp_path / "rgba.png")
+    assert images.read_image(tmp_path / "grey.png").shape == (9, 7, 1)
+    assert images.read_image(tmp_path / "rgba.png").shape == (9, 7, 3)
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match="broken.png"):
+        images.read_image(tmp_path / "broken.png")
+
+
+def test_write_image_is_atomic(tmp_path, rng):
+    target = tmp_path / "out.png"
+    images.write_image(target, rng.integers(0, 256, (4, 4, 3), dtype=np.uint8))
+    before = target.read_bytes()
+    with pytest.raises(ValueError):
+        images.write_image(target, np.zeros((4, 4, 3), np.float32))
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_shared_set14_has_a_greyscale_image():
+    from conftest import require_dataset
+
+    folder = require_dataset("Set14")
+    assert images.read_image(folder / "bridge.png").shape[-1] == 1

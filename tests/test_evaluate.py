@@ -1,0 +1,77 @@
+"""The protocol check: our bicubic must land on the published bicubic numbers."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import require_dataset
+from srlib import evaluate
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_set5_bicubic_matches_published(scale):
+    require_dataset("Set5")
+    result = evaluate.evaluate("bicubic", "Set5", scale)
+    assert result.images == 5
+    assert result.psnr_y == pytest.approx(evaluate.published_psnr("bicubic", "Set5", scale), abs=0.02)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_set14_bicubic_matches_published(scale):
+    require_dataset("Set14")
+    result = evaluate.evaluate("bicubic", "Set14", scale)
+    assert result.images == 14
+    assert result.psnr_y == pytest.approx(evaluate.published_psnr("bicubic", "Set14", scale), abs=0.1)
+
+
+def test_wrong_kernel_misses_the_published_number():
+    """The check can fail: OpenCV-style bicubic LR (no antialiasing) is far off."""
+    require_dataset("Set5")
+    from srlib import datasets, metrics
+    from srlib.resize import crop_to_multiple, imresize
+
+    values = []
+    for _, hr in datasets.load_images("Set5"):
+        hr = crop_to_multiple(hr, 4)
+        lr = imresize(hr, scale=1 / 4, antialias=False)
+        values.append(metrics.psnr(hr, imresize(lr, scale=4), crop_border=4, y_channel=True))
+    assert abs(np.mean(values) - 28.42) > 0.3
+
+
+def test_published_table_has_sources():
+    table = evaluate.published_table()
+    assert "protocol" in table and table["sources"]
+    assert evaluate.published_psnr("vdsr", "Set5", 3) == 33.66
+    assert evaluate.published_psnr("bicubic", "Urban100", 2) is None
+
+
+def test_evaluate_rejects_bad_scale_and_bad_upscaler():
+    with pytest.raises(ValueError, match="scale"):
+        evaluate.evaluate("bicubic", "embedded", 1)
+    with pytest.raises(ValueError, match="expected uint8"):
+        evaluate.evaluate(lambda lr, scale: lr, "embedded", 2)
+
+
+def _run_cli(*arguments):
+    return subprocess.run([sys.executable, "-m", "srlib", *arguments], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_json_output():
+    completed = _run_cli("evaluate", "--method", "lanczos3", "--dataset", "embedded", "--scale", "3", "--json")
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert set(result) == {"dataset", "scale", "method", "images", "psnr_y", "ssim_y", "per_image"}
+    assert result["images"] == 5 and len(result["per_image"]) == 5
+    assert 20 < result["psnr_y"] < 40 and 0 < result["ssim_y"] < 1
+
+
+def test_cli_table_and_errors():
+    completed = _run_cli("evaluate", "--method", "bicubic", "--dataset", "embedded", "--scale", "2", "--limit", "2")
+    assert completed.returncode == 0 and "PSNR-Y" in completed.stdout and "Protocol" in completed.stdout
+    completed = _run_cli("evaluate", "--method", "sinc9", "--dataset", "embedded")
+    assert completed.returncode == 2 and "method must be one of" in completed.stderr
+    completed = _run_cli("evaluate", "--dataset", "NoSuchSet")
+    assert completed.returncode == 2 and "unknown dataset" in completed.stderr

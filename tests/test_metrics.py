@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from srlib import color, metrics
+
+
+def _pair(rng, shape=(64, 72, 3), noise=12.0):
+    clean = rng.integers(0, 256, shape, dtype=np.uint8)
+    noisy = np.clip(clean + rng.normal(0, noise, shape), 0, 255).astype(np.uint8)
+    return clean, noisy
+
+
+def test_psnr_matches_skimage(rng):
+    clean, noisy = _pair(rng)
+    assert metrics.psnr(clean, noisy) == pytest.approx(peak_signal_noise_ratio(clean, noisy, data_range=255), abs=1e-9)
+
+
+def test_psnr_known_value():
+    reference = np.zeros((10, 10), np.float64)
+    assert metrics.psnr(reference, reference + 0.1) == pytest.approx(20.0)
+    assert metrics.psnr(reference, reference) == float("inf")
+
+
+def test_ssim_matches_skimage_gaussian(rng):
+    clean, noisy = _pair(rng)
+    expected = structural_similarity(clean, noisy, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                     data_range=255, channel_axis=-1)
+    assert metrics.ssim(clean, noisy) == pytest.approx(expected, abs=1e-9)
+
+
+def test_y_channel_and_crop_border(rng):
+    clean, noisy = _pair(rng)
+    shaved_y = metrics.psnr(clean, noisy, crop_border=4, y_channel=True)
+    expected = peak_signal_noise_ratio(color.rgb_to_y(clean)[4:-4, 4:-4], color.rgb_to_y(noisy)[4:-4, 4:-4],
+                                       data_range=255)
+    assert shaved_y == pytest.approx(expected, abs=1e-9)
+    # the border matters: corrupt only the border and the shaved PSNR must ignore it
+    corrupted = clean.copy()
+    corrupted[:3] = 0
+    assert metrics.psnr(clean, corrupted, crop_border=3) == float("inf")
+    assert metrics.psnr(clean, corrupted) < 30
+
+
+def test_float_images_use_unit_range(rng):
+    clean, noisy = _pair(rng)
+    assert metrics.psnr(clean / 255.0, noisy / 255.0) == pytest.approx(metrics.psnr(clean, noisy), abs=1e-9)
+    assert metrics.ssim(clean / 255.0, noisy / 255.0) == pytest.approx(metrics.ssim(clean, noisy), abs=1e-9)
+
+
+def test_ssim_of_identical_images_is_one(rng):
+    clean, _ = _pair(rng)
+    assert metrics.ssim(clean, clean, crop_border=2, y_channel=True) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: metrics.psnr(np.zeros((8, 8)), np.zeros((8, 9))),
+    lambda: metrics.psnr(np.zeros((8, 8), np.uint8), np.zeros((8, 8))),
+    lambda: metrics.psnr(np.zeros((8, 8)), np.zeros((8, 8)), crop_border=4),
+    lambda: metrics.ssim(np.zeros((10, 10)), np.zeros((10, 10))),
+])
+def test_bad_input(call):
+    with pytest.raises(ValueError):
+        call()

@@ -1,0 +1,138 @@
+"""srlib.resize against resize-right (a NumPy implementation of MATLAB imresize).
+
+resize-right aligns pixel centres, MATLAB aligns the image edges; the two agree
+whenever ``size * scale`` is an integer, which is every case the protocol uses
+(HR is cropped to a multiple of the scale). Non-integer output sizes are checked
+against MATLAB's output-size rule and the polyphase/gather equivalence instead.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from srlib import resize
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # "No PyTorch found": NumPy is all we use
+    from resize_right import interp_methods, resize as resize_right
+
+ORACLE_KERNELS = {"bicubic": interp_methods.cubic, "bilinear": interp_methods.linear,
+                  "lanczos2": interp_methods.lanczos2, "lanczos3": interp_methods.lanczos3}
+SCALES = [2, 3, 4, 1 / 2, 1 / 3, 1 / 4, 3 / 4, 4 / 3, 3 / 2, 5 / 2]
+SHAPES = [(36, 48, 3), (45, 63, 1), (60, 84, 3), (17, 13, 1), (5, 7, 3)]
+
+
+def _exact_cases():
+    for shape in SHAPES:
+        for scale in SCALES:
+            if all(abs(d * scale - round(d * scale)) < 1e-9 for d in shape[:2]):
+                yield shape, scale
+
+
+@pytest.mark.parametrize("shape,scale", list(_exact_cases()))
+@pytest.mark.parametrize("method", sorted(ORACLE_KERNELS))
+def test_matches_matlab_oracle(shape, scale, method, rng):
+    image = rng.random(shape)
+    ours = resize.imresize(image.astype(np.float32), scale=scale, method=method)
+    reference = resize_right(image, scale_factors=[scale, scale, 1], interp_method=ORACLE_KERNELS[method],
+                             antialiasing=True, pad_mode="symmetric")
+    assert ours.shape == reference.shape
+    assert np.abs(ours - reference).max() <= 1e-4
+
+
+def test_cases_cover_the_issue_list():
+    covered = {scale for _, scale in _exact_cases()}
+    assert {2, 3, 4, 1 / 2, 1 / 3, 1 / 4}.issubset(covered)
+    assert any(scale != round(scale) and scale > 1 for scale in covered)  # non-integer up
+    assert any(shape[0] % 2 for shape, _ in _exact_cases())  # odd sizes
+
+
+@pytest.mark.parametrize("scale", [1 / 3, 0.7, 2.5, 1 / 2])
+def test_polyphase_equals_gather_path(scale, rng):
+    image = tf.constant(rng.random((1, 37, 41, 3)), tf.float32)
+    kernel, width, _ = resize.resolve_method("bicubic")
+    out_length = resize.output_size((37, 41), (scale, scale))[1]
+    left, weights, indices = resize.contributions(41, out_length, scale, kernel, width, True)
+    gathered = resize._resize_axis_gather(image, 2, weights, indices)
+    structure = resize._polyphase(left, weights)
+    if structure is None:
+        pytest.skip("no periodic structure at this scale")
+    fast = resize._resize_axis_polyphase(image, 2, 41, out_length, left, weights, *structure)
+    np.testing.assert_allclose(fast.numpy(), gathered.numpy(), atol=1e-6)
+
+
+def test_non_integer_output_size_follows_matlab_rule(rng):
+    image = rng.random((37, 41)).astype(np.float32)
+    assert resize.imresize(image, scale=0.5).shape == (19, 21)  # ceil(37 / 2), ceil(41 / 2)
+    assert resize.imresize(image, size=(20, 30)).shape == (20, 30)
+
+
+def test_box_downscale_is_block_mean_and_nearest_upscale_repeats(rng):
+    image = rng.random((12, 18, 3)).astype(np.float32)
+    block_mean = image.reshape(4, 3, 6, 3, 3).mean(axis=(1, 3))
+    np.testing.assert_allclose(resize.imresize(image, scale=1 / 3, method="box"), block_mean, atol=1e-6)
+    repeated = np.repeat(np.repeat(image, 2, axis=0), 2, axis=1)
+    np.testing.assert_array_equal(resize.imresize(image, scale=2, method="nearest"), repeated)
+
+
+@pytest.mark.parametrize("method", ["bicubic", "mitchell", "lanczos3", "bilinear", ("bc", 0.0, 0.5)])
+def test_constant_image_stays_constant(method):
+    image = np.full((20, 24, 3), 0.3, np.float32)
+    for scale in (3, 1 / 2, 0.7):
+        np.testing.assert_allclose(resize.imresize(image, scale=scale, method=method), 0.3, atol=1e-6)
+
+
+def test_keys_cubic_is_the_bc_family_member():
+    distances = np.linspace(-2.5, 2.5, 101)
+    np.testing.assert_allclose(resize.cubic_kernel(distances), resize.bc_cubic_kernel(0, 0.5)(distances),
+                               atol=1e-12)
+
+
+def test_uint8_in_uint8_out_rounded(rng):
+    image = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)
+    ours = resize.imresize(image, scale=1 / 2)
+    reference = resize.imresize(image.astype(np.float32) / 255, scale=1 / 2) * 255
+    assert ours.dtype == np.uint8
+    assert np.abs(ours - np.clip(np.round(reference), 0, 255)).max() <= 1
+
+
+def test_layouts_and_tensors(rng):
+    batch = rng.random((2, 12, 15, 3)).astype(np.float32)
+    batched = resize.imresize(tf.constant(batch), scale=2)
+    assert tf.is_tensor(batched) and batched.shape == (2, 24, 30, 3)
+    np.testing.assert_allclose(batched[1].numpy(), resize.imresize(batch[1], scale=2), atol=1e-6)
+    assert resize.imresize(batch[0, ..., 0], scale=3).shape == (36, 45)
+
+
+def test_runs_inside_tf_data(rng):
+    images = rng.random((4, 12, 12, 3)).astype(np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices(images).map(
+        lambda image: resize.imresize(image, scale=1 / 2), num_parallel_calls=tf.data.AUTOTUNE)
+    first = next(iter(dataset))
+    np.testing.assert_allclose(first.numpy(), resize.imresize(images[0], scale=1 / 2), atol=1e-6)
+
+
+def test_degrade_crops_to_multiple(rng):
+    hr = rng.integers(0, 256, (31, 35, 3), dtype=np.uint8)
+    cropped, lr = resize.degrade(hr, 3)
+    assert cropped.shape == (30, 33, 3) and lr.shape == (10, 11, 3)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"scale": 2, "size": (4, 4)}, "exactly one"),
+    ({}, "exactly one"),
+    ({"scale": 0}, "positive"),
+    ({"scale": 2, "method": "bicubicc"}, "method must be one of"),
+])
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        resize.imresize(np.zeros((8, 8, 3), np.float32), **kwargs)
+
+
+def test_bad_dtype_and_rank():
+    with pytest.raises(ValueError, match="uint8 or floating"):
+        resize.imresize(np.zeros((8, 8), np.int32), scale=2)
+    with pytest.raises(ValueError, match="shape"):
+        resize.imresize(np.zeros((1, 2, 8, 8, 3), np.float32), scale=2)
