@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-fast notebooks-clean benchmarks lab clean
+.PHONY: demo test test-fast notebooks notebooks-clean benchmarks lab clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: $(STAMP)
 
 test-fast: $(STAMP)  ## unit tests only, no notebooks
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not notebook" tests
+
+notebooks: $(STAMP)  ## rebuild notebooks/NN_topic.ipynb from their drafts in notebooks/src/
+	for draft in notebooks/src/*.py; do $(BIN)/python tools/build_notebook.py $$draft notebooks/$$(basename $$draft .py).ipynb; done
 
 notebooks-clean: $(STAMP)  ## strip outputs before committing
 	$(BIN)/python -m srlib.notebook_tools strip notebooks/*.ipynb

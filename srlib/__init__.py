@@ -5,9 +5,3 @@ Submodules are imported on demand (``from srlib import resize``); importing
 """
 
 __version__ = "0.1.0"
-
-import os as _os
-
-# TensorFlow's C++ start-up chatter (CPU instruction sets, missing CUDA) buries the
-# tables this package prints; errors still show. Set the variable yourself to override.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

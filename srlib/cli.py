@@ -39,6 +39,7 @@ def _demo(arguments):
     print(f"FIR filters on the embedded scikit-image photos ({', '.join(evaluate.datasets.EMBEDDED_IMAGES)}).")
     print(evaluate.PROTOCOL)
     print(evaluate.format_table(results, published=False))
+    print("(box equals nearest when upscaling: the box kernel is only widened, i.e. averages, when downscaling)")
     output = Path(arguments.output)
     output.mkdir(parents=True, exist_ok=True)
     figure_path = output / "fir_comparison.png"

@@ -129,6 +129,13 @@ def published_psnr(method, dataset, scale):
     return entry["psnr"].get(dataset, {}).get(str(scale))
 
 
+def _is_whole_dataset(result):
+    try:
+        return result.images == datasets.lookup(result.dataset).num_images
+    except ValueError:  # a folder path: no registered size to compare with
+        return False
+
+
 def format_table(results, published=True):
     """A plain-text table of :class:`EvaluationResult` rows, published PSNR beside ours."""
     header = f"{'method':<12} {'dataset':<10} {'scale':>5} {'images':>6} {'PSNR-Y':>8} {'SSIM-Y':>7}"
@@ -140,8 +147,12 @@ def format_table(results, published=True):
                 f"{result.psnr_y:>8.2f} {result.ssim_y:>7.4f}")
         if published:
             reference = published_psnr(result.method, result.dataset, result.scale)
-            line += (f" {reference:>9.2f} {result.psnr_y - reference:>+6.2f}" if reference is not None
-                     else f" {'-':>9} {'':>6}")
+            if reference is None:
+                line += f" {'-':>9} {'':>6}"
+            elif not _is_whole_dataset(result):
+                line += f" {reference:>9.2f} {'subset':>6}"  # a mean over some images is not comparable
+            else:
+                line += f" {reference:>9.2f} {result.psnr_y - reference:>+6.2f}"
         lines.append(line)
     return "\n".join(lines)
 

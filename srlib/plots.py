@@ -43,14 +43,14 @@ def compare_crops(images, titles, crop=None, crop_size=64, suptitle=None):
         crop_size: side of the zoomed window in pixels.
     """
     top, left = crop if crop is not None else busiest_crop(images[-1], crop_size)
-    figure, axes = plt.subplots(2, len(images), figsize=(2.6 * len(images), 5.6), squeeze=False)
+    figure, axes = plt.subplots(2, len(images), figsize=(2.6 * len(images), 6.2), squeeze=False,
+                                layout="constrained")
     for column, (image, title) in enumerate(zip(images, titles)):
         _show(axes[0, column], image, title)
         axes[0, column].add_patch(Rectangle((left, top), crop_size, crop_size, fill=False, edgecolor="red", lw=1.5))
         _show(axes[1, column], np.asarray(image)[top:top + crop_size, left:left + crop_size], f"zoom {title.split()[0]}")
     if suptitle:
         figure.suptitle(suptitle)
-    figure.tight_layout()
     return figure
 
 

@@ -1,0 +1,45 @@
+"""Builds a notebook from a percent-format script (``# %%`` code, ``# %% [markdown]`` text).
+
+The notebooks are edited as .ipynb in Jupyter; this tool exists so that a notebook
+can also be drafted as a plain script and reviewed as a diff:
+
+    python tools/build_notebook.py draft.py notebooks/NN_topic.ipynb
+"""
+
+import sys
+
+import nbformat
+
+
+def parse(text):
+    cells, kind, lines = [], None, []
+
+    def flush():
+        body = "\n".join(lines).strip("\n")
+        if kind == "markdown":
+            body = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in body.splitlines())
+            cells.append(nbformat.v4.new_markdown_cell(body))
+        elif kind == "code" and body:
+            cells.append(nbformat.v4.new_code_cell(body))
+
+    for line in text.splitlines():
+        if line.startswith("# %%"):
+            flush()
+            kind, lines = ("markdown" if "[markdown]" in line else "code"), []
+        else:
+            lines.append(line)
+    flush()
+    return cells
+
+
+def main(source, target):
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                         "language_info": {"name": "python"}}
+    with open(source) as handle:
+        notebook.cells = parse(handle.read())
+    nbformat.write(notebook, target)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
