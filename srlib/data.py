@@ -1,0 +1,700 @@
+"""Training and validation pipelines: random HR patches, MATLAB-bicubic LR, augmentations.
+
+Training pairs are made on the fly from whole HR images held in memory, so the
+network never sees the same patch twice and nothing is written to disk:
+
+1. **Crop** a square HR patch of ``hr_patch_size`` (a multiple of every scale) at a
+   random position of an image. Geometric augmentations are folded into the gather
+   that crops: ``flip`` and ``rotate90`` (the 8 symmetries of the square, free) and a
+   ``perspective`` warp, sampled bilinearly from the whole image so that a warped
+   patch shows real content rather than padding.
+2. **HR augmentations** change the target itself, so LR and HR stay consistent:
+   photometric (``brightness``, ``contrast``, ``gamma``, ``hue``) and content
+   (``cutout`` holes, ``text_overlay`` glyphs).
+3. **Degradation** makes the input from the (unchanged) target: optical ``blur_sigma``
+   before the downscale (lens and anti-alias filter act on the scene), then
+   ``imresize(hr, 1 / scale)`` with :mod:`srlib.resize` (MATLAB bicubic by default),
+   then sensor noise (``poisson_peak`` shot noise, ``gaussian_noise_sigma`` read noise),
+   8-bit quantisation like the evaluation protocol, and ``jpeg_quality`` last (the codec
+   sees the 8-bit image a camera would store).
+4. **Format**: Y of BT.601 (:func:`srlib.color.rgb_to_y`, in [16/255, 235/255]) or RGB;
+   optionally the LR interpolated back to HR size (SRCNN/VDSR inputs).
+
+Everything before step 4 works on RGB: greyscale images are repeated to three
+channels (``greyscale="repeat"``) or left out (``"drop"``), so that hue and JPEG see
+colour and the Y of training patches is computed as at evaluation time.
+
+Design for speed: the pipeline works on whole batches, not examples. One ``map``
+call gathers ``batch_size`` patches from a flat uint8 buffer of all images and runs
+every op once per batch, which keeps op-dispatch overhead ``batch_size`` times lower
+than ``map`` + ``batch``; batches are full by construction (``drop_remainder``
+semantics) and ``prefetch`` overlaps them with training.
+
+Design for determinism: no op has hidden state. Batch ``b`` of epoch ``e`` is a pure
+function of ``(seed, e, b)``: its key is ``stateless_fold_in([seed, e], b)``, and each
+random decision (crop, flip, every augmentation's parameters and its coin) draws from
+its own named stream folded into that key with ``tf.random.stateless_*``. Enabling one
+augmentation therefore leaves the crops and the other augmentations unchanged. The
+images of an epoch follow stateless permutations (``RandomIndexShuffle``), one per pass
+over the set, so every image is used equally often. Epoch ``e`` of a fresh
+``training_dataset(..., seed, epoch=e)`` equals epoch ``e`` of a run started at 0,
+which is what bitwise resume from a checkpoint needs.
+
+Multi-scale training (``scale=[2, 3, 4]``, VDSR) draws one scale per batch, so that
+every batch has one LR shape even without ``upsampled_input``.
+
+Validation uses whole images under the paper protocol (:func:`srlib.resize.degrade`):
+see :func:`validation_images`.
+"""
+
+import dataclasses
+import functools
+import math
+import warnings
+import zlib
+
+import numpy as np
+import tensorflow as tf
+
+from srlib import datasets
+from srlib.color import rgb_to_y
+from srlib.resize import degrade, imresize, resolve_method
+
+CHANNELS = ("y", "rgb")
+GREYSCALE_MODES = ("repeat", "drop")
+
+
+# ----------------------------------------------------------------------------
+# Augmentation config
+# ----------------------------------------------------------------------------
+
+# Scalar fields: value in (0, largest].
+_SCALAR_LIMITS = {"perspective": 0.45, "brightness": 1.0, "hue": 0.5, "cutout": 1.0, "text_overlay": 1.0}
+# Range fields: (low, high) with smallest <= low <= high <= largest; `strict` excludes smallest.
+_RANGE_LIMITS = {"contrast": (0.0, math.inf, False), "gamma": (0.0, math.inf, True),
+                 "blur_sigma": (0.0, 10.0, False), "gaussian_noise_sigma": (0.0, 1.0, False),
+                 "poisson_peak": (0.0, math.inf, True), "jpeg_quality": (0, 100, False)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Augmentations:
+    """Which augmentations and degradations to apply, and how strongly; all off by default.
+
+    Flip and rotation pick uniformly among their symmetries. Every other enabled
+    field applies to a fraction ``probability`` of the examples, each with its own
+    coin, with a parameter drawn uniformly from its range.
+
+    Args:
+        flip (bool): mirror left-right half of the time. Default: False.
+        rotate90 (bool): rotate by 0, 90, 180 or 270 degrees. Default: False.
+        perspective (float | None): max corner displacement of a random projective
+            warp of HR, as a fraction of the patch side, in (0, 0.45]. e.g. 0.1.
+            Sampled bilinearly from the whole image, clamped at its edges.
+        brightness (float | None): max offset added to HR, in (0, 1]. e.g. 0.1.
+        contrast ((float, float) | None): range of the factor scaling HR about its mean.
+        gamma ((float, float) | None): range of the exponent applied to HR, > 0.
+        hue (float | None): max rotation of HR colours about the grey axis, in turns,
+            in (0, 0.5].
+        cutout (float | None): max side of one rectangular hole of random colour in HR,
+            as a fraction of the patch side, in (0, 1].
+        text_overlay (float | None): height of a short string of glyphs drawn in a
+            random colour on HR, as a fraction of the patch side, in (0, 1].
+        blur_sigma ((float, float) | None): Gaussian blur sigma range in HR pixels,
+            within [0, 10], applied before the downscale (LR only).
+        gaussian_noise_sigma ((float, float) | None): std range of additive Gaussian
+            noise on LR values in [0, 1], within [0, 1].
+        poisson_peak ((float, float) | None): range of the photon count of a white
+            LR pixel for Poisson (shot) noise, > 0; lower is noisier.
+        jpeg_quality ((int, int) | None): JPEG quality range for re-compressing the
+            8-bit LR, within [0, 100].
+        probability (float): chance each enabled non-symmetry augmentation is
+            applied to an example, in [0, 1]. Default: 1.0.
+    """
+
+    flip: bool = False
+    rotate90: bool = False
+    perspective: float | None = None
+    brightness: float | None = None
+    contrast: tuple | None = None
+    gamma: tuple | None = None
+    hue: float | None = None
+    cutout: float | None = None
+    text_overlay: float | None = None
+    blur_sigma: tuple | None = None
+    gaussian_noise_sigma: tuple | None = None
+    poisson_peak: tuple | None = None
+    jpeg_quality: tuple | None = None
+    probability: float = 1.0
+
+    def __post_init__(self):
+        for name in ("flip", "rotate90"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"`{name}` must be True or False. Received: {name}={getattr(self, name)!r}")
+        for name, largest in _SCALAR_LIMITS.items():
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and 0 < value <= largest):
+                raise ValueError(f"`{name}` must be None or a number in (0, {largest}]. Received: {name}={value!r}")
+        for name, (smallest, largest, strict) in _RANGE_LIMITS.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            low_ok = lambda low: low > smallest if strict else low >= smallest  # noqa: E731
+            if (not isinstance(value, (tuple, list)) or len(value) != 2
+                    or not all(isinstance(v, (int, float)) for v in value)
+                    or not (low_ok(value[0]) and value[0] <= value[1] <= largest)):
+                bound = "(" if strict else "["
+                raise ValueError(f"`{name}` must be None or a (low, high) pair with low <= high within "
+                                 f"{bound}{smallest}, {largest}]. Received: {name}={value!r}")
+            object.__setattr__(self, name, tuple(value))
+        if not (isinstance(self.probability, (int, float)) and 0 <= self.probability <= 1):
+            raise ValueError(f"`probability` must be in [0, 1]. Received: probability={self.probability!r}")
+
+    def enabled(self):
+        """Names of the enabled augmentations, in the order they are applied."""
+        return [field.name for field in dataclasses.fields(self)
+                if field.name != "probability" and getattr(self, field.name) not in (None, False)]
+
+
+# Moderate settings for every augmentation: what augmentation_examples() shows by default.
+EXAMPLE_AUGMENTATIONS = Augmentations(
+    flip=True, rotate90=True, perspective=0.12, brightness=0.2, contrast=(0.5, 0.7), gamma=(1.6, 2.0),
+    hue=0.25, cutout=0.4, text_overlay=0.3, blur_sigma=(1.5, 2.0), gaussian_noise_sigma=(0.02, 0.03),
+    poisson_peak=(60.0, 100.0), jpeg_quality=(10, 20))
+
+
+# ----------------------------------------------------------------------------
+# Images in memory, and stateless random streams
+# ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _ImageStore:
+    """All HR images as one list of RGB pixels, so that a batch of crops is one gather."""
+
+    pixels: tf.Tensor  # (sum of H * W, 3) uint8, images one after the other in row-major order
+    offsets: tf.Tensor  # (N,) int64, the row of `pixels` where each image starts
+    heights: tf.Tensor  # (N,) int64
+    widths: tf.Tensor  # (N,) int64
+
+    @classmethod
+    def from_arrays(cls, arrays):
+        return cls(pixels=tf.constant(np.concatenate([array.reshape(-1, 3) for array in arrays])),
+                   offsets=tf.constant(np.cumsum([0] + [array.size // 3 for array in arrays[:-1]]), tf.int64),
+                   heights=tf.constant([array.shape[0] for array in arrays], tf.int64),
+                   widths=tf.constant([array.shape[1] for array in arrays], tf.int64))
+
+
+def _load_rgb_images(images, greyscale, min_size, limit):
+    """uint8 RGB arrays of at least ``min_size`` pixels a side from a name, folder or list."""
+    if greyscale not in GREYSCALE_MODES:
+        raise ValueError(f"`greyscale` must be one of {GREYSCALE_MODES}. Received: greyscale={greyscale!r}")
+    if isinstance(images, str) or hasattr(images, "__fspath__"):
+        images = datasets.load_images(str(images), limit=limit)
+    arrays = [np.asarray(item[1] if isinstance(item, tuple) else item) for item in images]
+    rgb = []
+    for array in arrays:
+        if array.dtype != np.uint8 or array.ndim != 3 or array.shape[-1] not in (1, 3):
+            raise ValueError(f"`images` must hold uint8 (H, W, 1|3) arrays. Received: {array.dtype} {array.shape}")
+        if array.shape[-1] == 1 and greyscale == "drop":
+            continue
+        rgb.append(np.repeat(array, 3, axis=-1) if array.shape[-1] == 1 else array)
+    large = [array for array in rgb if min(array.shape[:2]) >= min_size]
+    if len(large) < len(rgb):
+        warnings.warn(f"left out {len(rgb) - len(large)} images smaller than hr_patch_size={min_size}")
+    if not large:
+        raise ValueError(f"`images` has no {'RGB ' if greyscale == 'drop' else ''}image of at least "
+                         f"{min_size}x{min_size} pixels (hr_patch_size)")
+    return large
+
+
+def _stream(key, name):
+    """The seed of the random stream ``name`` under ``key``: one stream per decision."""
+    return tf.random.experimental.stateless_fold_in(key, tf.constant(zlib.crc32(name.encode()), tf.int64))
+
+
+def _uniform(key, name, shape, low=0.0, high=1.0):
+    return tf.random.stateless_uniform(shape, _stream(key, name), minval=low, maxval=high)
+
+
+def _maybe(key, name, probability, original, augmented):
+    """``augmented`` for a random fraction ``probability`` of the examples, else ``original``."""
+    if probability >= 1:
+        return augmented
+    chosen = _uniform(key, name + "/apply", original.shape[:1]) < probability
+    return tf.where(chosen[:, None, None, None], augmented, original)
+
+
+def _epoch_order(epoch_key, examples, num_images):
+    """Image index of each example: a stateless permutation of all images per pass."""
+    passes, positions = examples // num_images, examples % num_images
+    order_key = _stream(epoch_key, "order")
+    seeds = tf.stack([tf.fill(tf.shape(examples), order_key[0]), tf.fill(tf.shape(examples), order_key[1]),
+                      passes], axis=1)
+    # The raw op: tf.random.experimental.index_shuffle pads [n, 2] seeds along the wrong axis.
+    return tf.raw_ops.RandomIndexShuffle(index=positions, seed=seeds, max_index=tf.constant(num_images - 1, tf.int64),
+                                         rounds=4)
+
+
+# ----------------------------------------------------------------------------
+# Crop with flips and rotations, and HR augmentations. (B, P, P, 3) float in [0, 1].
+# ----------------------------------------------------------------------------
+
+
+def _symmetry_grid(key, batch_size, size, flip, rotate90):
+    """Source (row, column) in the crop of every output pixel, after a random symmetry."""
+    rows = tf.broadcast_to(tf.range(size, dtype=tf.int64)[:, None], (batch_size, size, size))
+    columns = tf.broadcast_to(tf.range(size, dtype=tf.int64)[None, :], (batch_size, size, size))
+    last = size - 1
+    if flip:
+        mirrored = _uniform(key, "flip", [batch_size])[:, None, None] < 0.5
+        columns = tf.where(mirrored, last - columns, columns)
+    if rotate90:
+        # k quarter turns counter-clockwise (tf.image.rot90): transpose, then flip rows and/or columns.
+        turns = tf.floor(_uniform(key, "rotate90", [batch_size]) * 4)[:, None, None]
+        transpose, flip_rows, flip_columns = turns % 2 == 1, turns >= 2, (turns == 1) | (turns == 2)
+        rows, columns = tf.where(transpose, columns, rows), tf.where(transpose, rows, columns)
+        rows = tf.where(flip_rows, last - rows, rows)
+        columns = tf.where(flip_columns, last - columns, columns)
+    return rows, columns
+
+
+def _crop(store, image_index, key, size, augmentations):
+    """Random ``size`` x ``size`` crops of the chosen images, symmetries and warp included."""
+    batch_size = image_index.shape[0]
+    heights, widths = tf.gather(store.heights, image_index), tf.gather(store.widths, image_index)
+    corner = _uniform(key, "crop", [batch_size, 2])
+    top = tf.minimum(tf.cast(corner[:, 0] * tf.cast(heights - size + 1, tf.float32), tf.int64), heights - size)
+    left = tf.minimum(tf.cast(corner[:, 1] * tf.cast(widths - size + 1, tf.float32), tf.int64), widths - size)
+    rows, columns = _symmetry_grid(key, batch_size, size, augmentations.flip, augmentations.rotate90)
+    first, widths = tf.gather(store.offsets, image_index)[:, None, None], widths[:, None, None]
+    if not augmentations.perspective:
+        pixel = first + (top[:, None, None] + rows) * widths + left[:, None, None] + columns
+        return tf.cast(tf.gather(store.pixels, pixel), tf.float32) / 255.0
+    # The warp samples the whole image (real context where a warped patch reaches past
+    # the crop), bilinearly; unwarped examples get the identity, i.e. exact pixels.
+    transforms = _perspective_transforms(key, batch_size, size, augmentations)
+    x, y = tf.cast(columns, tf.float32), tf.cast(rows, tf.float32)
+    a = [transforms[:, index, None, None] for index in range(8)]
+    denominator = a[6] * x + a[7] * y + 1
+    u = tf.cast(left, tf.float32)[:, None, None] + (a[0] * x + a[1] * y + a[2]) / denominator
+    v = tf.cast(top, tf.float32)[:, None, None] + (a[3] * x + a[4] * y + a[5]) / denominator
+    u = tf.clip_by_value(u, 0.0, tf.cast(widths - 1, tf.float32))
+    v = tf.clip_by_value(v, 0.0, tf.cast(heights[:, None, None] - 1, tf.float32))
+    u0, v0 = tf.floor(u), tf.floor(v)
+    fraction_u, fraction_v = (u - u0)[..., None], (v - v0)[..., None]
+    u0, v0 = tf.cast(u0, tf.int64), tf.cast(v0, tf.int64)
+    u1, v1 = tf.minimum(u0 + 1, widths - 1), tf.minimum(v0 + 1, heights[:, None, None] - 1)
+
+    def at(row, column):
+        return tf.cast(tf.gather(store.pixels, first + row * widths + column), tf.float32) / 255.0
+
+    upper = at(v0, u0) * (1 - fraction_u) + at(v0, u1) * fraction_u
+    lower = at(v1, u0) * (1 - fraction_u) + at(v1, u1) * fraction_u
+    return upper * (1 - fraction_v) + lower * fraction_v
+
+
+def _perspective_transforms(key, batch_size, size, augmentations):
+    """(B, 8) projective transforms of patch coordinates that move each corner by up to
+    ``perspective`` of the side; the identity for examples whose coin says no.
+
+    Output (x, y) samples ((a0 x + a1 y + a2) / k, (a3 x + a4 y + a5) / k), k = a6 x + a7 y + 1,
+    the convention of ``tf.raw_ops.ImageProjectiveTransformV3``.
+    """
+    max_shift = augmentations.perspective
+    corners = tf.constant([[0, 0], [size - 1, 0], [size - 1, size - 1], [0, size - 1]], tf.float64)
+    shift = _uniform(key, "perspective", [batch_size, 4, 2], -max_shift, max_shift)
+    source = corners + tf.cast(shift, tf.float64) * (size - 1)
+    x, y = tf.unstack(tf.broadcast_to(corners, source.shape), axis=-1)
+    u, v = tf.unstack(source, axis=-1)
+    zeros, ones = tf.zeros_like(x), tf.ones_like(x)
+    matrix = tf.concat([tf.stack([x, y, ones, zeros, zeros, zeros, -u * x, -u * y], axis=-1),
+                        tf.stack([zeros, zeros, zeros, x, y, ones, -v * x, -v * y], axis=-1)], axis=1)
+    transforms = tf.cast(tf.linalg.solve(matrix, tf.concat([u, v], axis=1)[..., None])[..., 0], tf.float32)
+    chosen = _uniform(key, "perspective/apply", [batch_size]) < augmentations.probability
+    identity = tf.constant([1, 0, 0, 0, 1, 0, 0, 0], tf.float32)
+    return tf.where(chosen[:, None], transforms, identity)
+
+
+def _rotate_hue(images, turns):
+    """Rotates colours about the grey axis by ``turns`` (per image): a linear hue shift
+    that keeps greys, much cheaper than a round trip through HSV."""
+    angle = 2 * math.pi * turns[:, None, None]
+    cosine, sine = tf.cos(angle), tf.sin(angle)
+    # Rodrigues' rotation about the unit vector (1, 1, 1) / sqrt(3).
+    third, root = 1 / 3, math.sqrt(1 / 3)
+    cross = tf.constant([[0, -root, root], [root, 0, -root], [-root, root, 0]], tf.float32)
+    rotation = cosine * tf.eye(3) + sine * cross + (1 - cosine) * tf.fill([3, 3], third)
+    return tf.einsum("bhwc,bdc->bhwd", images, rotation)
+
+
+def _rectangle_mask(size, top, left, height, width):
+    """(B, P, P, 1) booleans, True inside each example's rectangle (float bounds)."""
+    positions = tf.range(size, dtype=tf.float32)
+    inside_rows = (positions >= top[:, None]) & (positions < (top + height)[:, None])
+    inside_columns = (positions >= left[:, None]) & (positions < (left + width)[:, None])
+    return (inside_rows[:, :, None] & inside_columns[:, None, :])[..., None]
+
+
+def _cutout(images, key, max_fraction):
+    batch_size, size = images.shape[0], images.shape[1]
+    draws = _uniform(key, "cutout", [batch_size, 7])
+    height = tf.math.ceil(draws[:, 0] * max_fraction * size)
+    width = tf.math.ceil(draws[:, 1] * max_fraction * size)
+    top, left = tf.floor(draws[:, 2] * (size - height + 1)), tf.floor(draws[:, 3] * (size - width + 1))
+    hole = _rectangle_mask(size, top, left, height, width)
+    return tf.where(hole, draws[:, None, None, 4:], images)
+
+
+_GLYPHS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789#&@"
+
+
+@functools.lru_cache(maxsize=8)
+def _glyph_masks(height):
+    """(glyphs, cell height, cell width) float32 coverage masks, rendered once with PIL."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=height)
+    boxes = [font.getbbox(glyph) for glyph in _GLYPHS]
+    top, bottom = min(box[1] for box in boxes), max(box[3] for box in boxes)
+    cell_width = max(box[2] - box[0] for box in boxes) + 1
+    masks = []
+    for glyph, box in zip(_GLYPHS, boxes):
+        canvas = Image.new("L", (cell_width, bottom - top))
+        ImageDraw.Draw(canvas).text(((cell_width - box[2] - box[0]) / 2, -top), glyph, fill=255, font=font)
+        masks.append(np.asarray(canvas, np.float32) / 255.0)
+    return np.stack(masks)
+
+
+def _text_overlay(images, key, fraction):
+    """Draws up to four random glyphs (PIL-rendered masks, pasted with tensor ops)."""
+    batch_size, size = images.shape[0], images.shape[1]
+    masks = _glyph_masks(max(6, round(fraction * size)))[:, :size, :size]
+    _, cell_height, cell_width = masks.shape
+    count = max(1, min(4, size // cell_width))
+    glyphs = tf.cast(_uniform(key, "text/glyphs", [batch_size, count]) * len(_GLYPHS), tf.int32)
+    draws = _uniform(key, "text", [batch_size, 5])
+    top = tf.floor(draws[:, 0] * (size - cell_height + 1))
+    left = tf.floor(draws[:, 1] * (size - count * cell_width + 1))
+    # Each canvas pixel reads its glyph cell; pixels outside the string read zero coverage.
+    row = tf.range(size, dtype=tf.float32)[None, :, None] - top[:, None, None]
+    column = tf.range(size, dtype=tf.float32)[None, None, :] - left[:, None, None]
+    inside = (row >= 0) & (row < cell_height) & (column >= 0) & (column < count * cell_width)
+    row, column = tf.cast(tf.where(inside, row, 0), tf.int32), tf.cast(tf.where(inside, column, 0), tf.int32)
+    glyph = tf.gather(glyphs, column // cell_width, batch_dims=1)
+    coverage = tf.gather(masks.ravel(), (glyph * cell_height + row) * cell_width + column % cell_width)
+    coverage = tf.where(inside, coverage, 0.0)[..., None]
+    return images * (1 - coverage) + draws[:, None, None, 2:] * coverage
+
+
+def _augment_hr(images, key, augmentations):
+    """Geometric, photometric and content changes of the target, each with its coin."""
+    config, batch = augmentations, images.shape[:1]
+
+    def apply(name, function):
+        return tf.clip_by_value(_maybe(key, name, config.probability, images, function()), 0.0, 1.0)
+
+    if config.brightness:
+        offset = _uniform(key, "brightness", batch, -config.brightness, config.brightness)
+        images = apply("brightness", lambda: images + offset[:, None, None, None])
+    if config.contrast:
+        factor = _uniform(key, "contrast", batch, *config.contrast)[:, None, None, None]
+        mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
+        images = apply("contrast", lambda: (images - mean) * factor + mean)
+    if config.gamma:
+        exponent = _uniform(key, "gamma", batch, *config.gamma)[:, None, None, None]
+        # exp(g log x): several times faster than tf.pow on CPU.
+        images = apply("gamma", lambda: tf.where(images > 0, tf.exp(exponent * tf.math.log(images)), 0.0))
+    if config.hue:
+        images = apply("hue", lambda: _rotate_hue(images, _uniform(key, "hue", batch, -config.hue, config.hue)))
+    if config.cutout:
+        images = apply("cutout", lambda: _cutout(images, key, config.cutout))
+    if config.text_overlay:
+        images = apply("text_overlay", lambda: _text_overlay(images, key, config.text_overlay))
+    return images
+
+
+# ----------------------------------------------------------------------------
+# Degradation: HR -> LR, and the output format.
+# ----------------------------------------------------------------------------
+
+
+def _gaussian_blur(images, sigma, max_sigma):
+    """Separable Gaussian blur, one sigma per image, symmetric borders (as imresize)."""
+    batch_size, size, _, depth = images.shape
+    radius = min(max(1, math.ceil(3 * max_sigma)), size - 1)
+    offsets = tf.range(-radius, radius + 1, dtype=tf.float32)
+    weights = tf.exp(-0.5 * tf.square(offsets[:, None] / tf.maximum(sigma, 1e-3)))  # (taps, B)
+    weights = tf.repeat(weights / tf.reduce_sum(weights, axis=0), depth, axis=1)  # (taps, B * C)
+    # Images become the channels of one image, so that one depthwise conv per axis
+    # applies every image's own kernel.
+    stacked = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), [1, size, size, batch_size * depth])
+    stacked = tf.pad(stacked, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="SYMMETRIC")
+    stacked = tf.nn.depthwise_conv2d(stacked, weights[:, None, :, None], [1, 1, 1, 1], "VALID")
+    stacked = tf.nn.depthwise_conv2d(stacked, weights[None, :, :, None], [1, 1, 1, 1], "VALID")
+    return tf.transpose(tf.reshape(stacked, [size, size, batch_size, depth]), [2, 0, 1, 3])
+
+
+def _quantize(images):
+    """Rounds [0, 1] values to 8 bits as imresize does for uint8 (half away from zero)."""
+    return tf.floor(tf.clip_by_value(images, 0.0, 1.0) * 255.0 + 0.5) / 255.0
+
+
+def _jpeg(images, quality):
+    compressed = tf.map_fn(lambda pair: tf.image.adjust_jpeg_quality(pair[0], pair[1]), (images, quality),
+                           fn_output_signature=tf.float32)
+    return tf.ensure_shape(compressed, images.shape)  # the codec forgets the static shape imresize needs
+
+
+def _degrade(hr, key, scale, recipe):
+    """``(lr, hr)`` of one scale in the output format, from augmented RGB HR patches."""
+    config, batch = recipe.augmentations, hr.shape[:1]
+    lr = hr
+    if config.blur_sigma:
+        sigma = _uniform(key, "blur_sigma", batch, *config.blur_sigma)
+        lr = _maybe(key, "blur_sigma", config.probability, lr, _gaussian_blur(lr, sigma, config.blur_sigma[1]))
+    lr = imresize(lr, scale=1 / scale, method=recipe.downscale_method)
+    if config.poisson_peak:
+        peak = _uniform(key, "poisson_peak", batch, *config.poisson_peak)[:, None, None, None]
+        photons = tf.random.stateless_poisson(lr.shape, _stream(key, "poisson/noise"),
+                                              lam=tf.maximum(lr, 0.0) * peak, dtype=tf.float32)
+        lr = _maybe(key, "poisson_peak", config.probability, lr, photons / peak)
+    if config.gaussian_noise_sigma:
+        sigma = _uniform(key, "gaussian_noise_sigma", batch, *config.gaussian_noise_sigma)[:, None, None, None]
+        noise = tf.random.stateless_normal(lr.shape, _stream(key, "gaussian/noise")) * sigma
+        lr = _maybe(key, "gaussian_noise_sigma", config.probability, lr, lr + noise)
+    lr = _quantize(lr) if recipe.quantize else tf.clip_by_value(lr, 0.0, 1.0)
+    if config.jpeg_quality:
+        low, high = config.jpeg_quality
+        quality = tf.random.stateless_uniform(batch, _stream(key, "jpeg_quality"), low, high + 1, tf.int32)
+        lr = _maybe(key, "jpeg_quality", config.probability, lr, _jpeg(lr, quality))
+    if recipe.channels == "y":
+        lr, hr = rgb_to_y(lr), rgb_to_y(hr)
+    if recipe.upsampled_input:
+        lr = tf.clip_by_value(imresize(lr, scale=scale, method=recipe.upsample_method), 0.0, 1.0)
+    return lr, hr
+
+
+# ----------------------------------------------------------------------------
+# Public API
+# ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Recipe:
+    """Everything a batch depends on besides ``(seed, epoch, batch index)``."""
+
+    scales: tuple
+    hr_patch_size: int
+    batch_size: int
+    steps_per_epoch: int
+    channels: str
+    upsampled_input: bool
+    downscale_method: object
+    upsample_method: object
+    quantize: bool
+    augmentations: Augmentations
+
+
+def _make_batch(store, recipe, seed, batch_number):
+    """Batch ``batch_number`` (counted from epoch 0) as ``(lr, hr)``; pure in its arguments."""
+    epoch, batch_index = batch_number // recipe.steps_per_epoch, batch_number % recipe.steps_per_epoch
+    epoch_key = tf.stack([tf.constant(seed, tf.int64), epoch])
+    key = tf.random.experimental.stateless_fold_in(epoch_key, batch_index)
+    examples = batch_index * recipe.batch_size + tf.range(recipe.batch_size, dtype=tf.int64)
+    image_index = _epoch_order(epoch_key, examples, int(store.heights.shape[0]))
+    hr = _crop(store, image_index, key, recipe.hr_patch_size, recipe.augmentations)
+    hr = _augment_hr(hr, key, recipe.augmentations)
+    if len(recipe.scales) == 1:
+        return _degrade(hr, key, recipe.scales[0], recipe)
+    choice = tf.random.stateless_uniform([], _stream(key, "scale"), 0, len(recipe.scales), tf.int32)
+    return tf.switch_case(choice, [functools.partial(_degrade, hr, key, scale, recipe) for scale in recipe.scales])
+
+
+def _check_positive_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
+
+
+def _check_common(channels, upsample_method):
+    if channels not in CHANNELS:
+        raise ValueError(f"`channels` must be one of {CHANNELS}. Received: channels={channels!r}")
+    try:
+        resolve_method(upsample_method)
+    except ValueError as error:
+        raise ValueError(f"`upsample_method`: {error}") from None
+
+
+def training_dataset(images, scale, hr_patch_size, batch_size=16, steps_per_epoch=None, seed=0, epoch=0,
+                     epochs=None, channels="y", upsampled_input=False, downscale_method="bicubic",
+                     upsample_method="bicubic", quantize=True, augmentations=None, greyscale="repeat", limit=None):
+    """Random ``(lr, hr)`` training batches, deterministic in ``(seed, epoch)``.
+
+    Use with ``model.fit(dataset, epochs=E, steps_per_epoch=S, initial_epoch=epoch)``
+    and the same ``S``; on resume, build the dataset again with ``epoch`` set to the
+    restored epoch.
+
+    Args:
+        images: dataset name or folder (``datasets.load_images``), or a list of uint8
+            ``(H, W, 1|3)`` arrays or ``(stem, array)`` pairs. Held in memory as uint8.
+        scale (int | list[int]): downscaling factor, or several for multi-scale
+            training (one drawn per batch).
+        hr_patch_size (int): side of the square HR patch, a multiple of every scale
+            (LR side ``hr_patch_size // scale``). Smaller images are left out.
+        batch_size (int): patches per batch. Default: 16.
+        steps_per_epoch (int | None): batches per epoch. Default: one patch per
+            image, ``max(1, num_images // batch_size)``.
+        seed (int): the seed every random decision derives from. Default: 0.
+        epoch (int): first epoch to produce (the resume point). Default: 0.
+        epochs (int | None): number of epochs to produce; None repeats forever.
+        channels (str): ``"y"`` (BT.601 luma, 1 channel) or ``"rgb"``. Default: "y".
+        upsampled_input (bool): return LR interpolated back to HR size (SRCNN,
+            VDSR) instead of the small LR. Default: False.
+        downscale_method: :func:`srlib.resize.imresize` method making LR. Default: "bicubic".
+        upsample_method: method for ``upsampled_input``. Default: "bicubic".
+        quantize (bool): round LR to 8 bits as the evaluation protocol does. Default: True.
+        augmentations (Augmentations | None): see :class:`Augmentations`. Default: none.
+        greyscale (str): ``"repeat"`` greyscale images to RGB or ``"drop"`` them.
+        limit (int | None): load only the first ``limit`` images of a named dataset.
+
+    Returns:
+        A ``tf.data.Dataset`` of ``(lr, hr)`` float32 batches in [0, 1]: ``hr``
+        ``(B, P, P, C)``; ``lr`` ``(B, P / s, P / s, C)``, or ``(B, P, P, C)`` with
+        ``upsampled_input``; ``C`` is 1 for ``"y"``, 3 for ``"rgb"``. With several
+        scales and small LR, the LR spatial sizes are ``None`` in the element spec.
+    """
+    scales = tuple(scale) if isinstance(scale, (list, tuple)) else (scale,)
+    if not scales:
+        raise ValueError("`scale` must be an integer or a non-empty list of them. Received: scale=[]")
+    for value in scales:
+        _check_positive_int(value, "scale")
+    _check_positive_int(hr_patch_size, "hr_patch_size")
+    if any(hr_patch_size % value for value in scales):
+        multiple = math.lcm(*scales)
+        raise ValueError(f"`hr_patch_size` must be a multiple of every scale (of {multiple}). "
+                         f"Received: hr_patch_size={hr_patch_size}, scale={scale!r}")
+    _check_positive_int(batch_size, "batch_size")
+    _check_positive_int(seed, "seed", minimum=0)
+    _check_positive_int(epoch, "epoch", minimum=0)
+    if epochs is not None:
+        _check_positive_int(epochs, "epochs")
+    _check_common(channels, upsample_method)
+    try:
+        resolve_method(downscale_method)
+    except ValueError as error:
+        raise ValueError(f"`downscale_method`: {error}") from None
+    augmentations = Augmentations() if augmentations is None else augmentations
+    if not isinstance(augmentations, Augmentations):
+        raise ValueError(f"`augmentations` must be an Augmentations or None. Received: {augmentations!r}")
+
+    arrays = _load_rgb_images(images, greyscale, hr_patch_size, limit)
+    if steps_per_epoch is None:
+        steps_per_epoch = max(1, len(arrays) // batch_size)
+    _check_positive_int(steps_per_epoch, "steps_per_epoch")
+    recipe = _Recipe(scales, hr_patch_size, batch_size, steps_per_epoch, channels, upsampled_input,
+                     downscale_method, upsample_method, quantize, augmentations)
+    store = _ImageStore.from_arrays(arrays)
+
+    first = epoch * steps_per_epoch
+    numbers = (tf.data.Dataset.counter(first) if epochs is None
+               else tf.data.Dataset.range(first, first + epochs * steps_per_epoch))
+    dataset = numbers.map(functools.partial(_make_batch, store, recipe, seed),
+                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    options = tf.data.Options()
+    options.deterministic = True
+    return dataset.prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
+def validation_images(dataset, scale, channels="y", upsampled_input=False, upsample_method="bicubic",
+                      dtype="float32", limit=None):
+    """Whole-image ``(lr, hr)`` pairs under the paper protocol, as NumPy arrays.
+
+    HR is cropped to a multiple of ``scale`` and LR is MATLAB bicubic of the uint8 HR,
+    rounded to 8 bits (:func:`srlib.resize.degrade`, as :mod:`srlib.evaluate` uses).
+
+    Args:
+        dataset: registered dataset name or folder path.
+        scale (int): downscaling factor.
+        channels (str): ``"y"`` or ``"rgb"``; greyscale images stay as they are for Y
+            (the protocol measures them directly) and are repeated for RGB.
+        upsampled_input (bool): LR interpolated to HR size with ``upsample_method``.
+        dtype (str): ``"float32"`` (values in [0, 1], like :func:`training_dataset`) or
+            ``"uint8"`` (every step rounded to 8 bits).
+        limit (int | None): only the first ``limit`` images.
+
+    Returns:
+        A list of ``(lr, hr)``: ``(h, w, C)`` and ``(h * scale, w * scale, C)``.
+    """
+    _check_positive_int(scale, "scale")
+    _check_common(channels, upsample_method)
+    if dtype not in ("float32", "uint8"):
+        raise ValueError(f"`dtype` must be 'float32' or 'uint8'. Received: dtype={dtype!r}")
+    pairs = []
+    for _, image in datasets.load_images(dataset, limit=limit):
+        hr, lr = degrade(image, scale)
+        if channels == "rgb" and hr.shape[-1] == 1:
+            hr, lr = np.repeat(hr, 3, axis=-1), np.repeat(lr, 3, axis=-1)
+        if dtype == "float32":
+            hr, lr = hr.astype(np.float32) / 255.0, lr.astype(np.float32) / 255.0
+        if channels == "y":
+            hr, lr = rgb_to_y(hr), rgb_to_y(lr)
+        if upsampled_input:
+            lr = imresize(lr, scale=scale, method=upsample_method)
+            lr = lr if dtype == "uint8" else np.clip(lr, 0.0, 1.0)
+        pairs.append((lr, hr))
+    return pairs
+
+
+def validation_dataset(dataset, scale, channels="y", upsampled_input=False, upsample_method="bicubic", limit=None):
+    """:func:`validation_images` as a ``tf.data.Dataset`` of float32 batches of one image.
+
+    For ``model.fit(validation_data=...)``; the spatial sizes are ``None`` because
+    every image has its own.
+    """
+    pairs = validation_images(dataset, scale, channels, upsampled_input, upsample_method, "float32", limit)
+    depth = 1 if channels == "y" else 3
+    spec = tf.TensorSpec((None, None, depth), tf.float32)
+    return (tf.data.Dataset.from_generator(lambda: iter(pairs), output_signature=(spec, spec))
+            .batch(1).prefetch(tf.data.AUTOTUNE))
+
+
+def augmentation_examples(image, scale=2, hr_patch_size=None, augmentations=EXAMPLE_AUGMENTATIONS, seed=0,
+                          channels="rgb", upsampled_input=False):
+    """One ``(lr, hr)`` example per enabled augmentation, for a notebook figure.
+
+    The central square of ``image`` goes through the training pipeline once with no
+    augmentation (``"none"``) and once with each augmentation of ``augmentations`` alone,
+    always applied; a symmetry that happens to draw the identity is drawn again, so
+    every panel shows its effect.
+
+    Args:
+        image: uint8 ``(H, W, 1|3)`` array.
+        scale (int): downscaling factor. Default: 2.
+        hr_patch_size (int | None): side of the central square; default the largest
+            multiple of ``scale`` up to ``min(H, W, 192)``.
+        augmentations (Augmentations): settings to show. Default: EXAMPLE_AUGMENTATIONS.
+        seed (int): the first seed tried. Default: 0.
+        channels, upsampled_input: as in :func:`training_dataset`.
+
+    Returns:
+        ``{name: (lr, hr)}`` of float32 NumPy arrays ``(h, w, C)`` in [0, 1].
+    """
+    image = _load_rgb_images([np.asarray(image)], "repeat", scale, None)[0]
+    size = hr_patch_size or min(*image.shape[:2], 192) // scale * scale
+    _check_positive_int(size, "hr_patch_size")
+    top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
+    store = _ImageStore.from_arrays([image[top:top + size, left:left + size]])
+
+    def run(config, example_seed):
+        recipe = _Recipe((scale,), size, 1, 1, channels, upsampled_input, "bicubic", "bicubic", True, config)
+        lr, hr = _make_batch(store, recipe, example_seed, tf.constant(0, tf.int64))
+        return lr[0].numpy(), hr[0].numpy()
+
+    examples = {"none": run(Augmentations(), seed)}
+    for name in augmentations.enabled():
+        single = Augmentations(**{name: getattr(augmentations, name)})
+        for attempt in range(16):
+            lr, hr = run(single, seed + attempt)
+            if not np.array_equal(lr, examples["none"][0]):
+                break
+        examples[name] = (lr, hr)
+    return examples

@@ -1,0 +1,241 @@
+"""Training recipes that survive killed sessions, and the weights they publish.
+
+``python -m srlib train --model espcn --scale 3 --minutes 60`` trains with
+``model.fit`` from a :class:`Recipe`, validates under the paper protocol every
+epoch, checkpoints everything (:class:`srlib.checkpoint.CheckpointSaver`) into a
+run folder, and stops at a wall-clock budget summed over resumed runs. Run the
+same command again and it continues where it stopped, bit for bit.
+``--publish`` then evaluates the best checkpoint on Set5/Set14, copies its weights
+to ``checkpoints/`` and records how they were made in ``checkpoints/manifest.json``.
+
+The recipes are CPU recipes (2 cores, about an hour): Adam instead of the papers'
+SGD, which needs days. Each says how it differs from the paper.
+"""
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from srlib import checkpoint, data, datasets, evaluate, models, training
+
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How one model is trained on CPU.
+
+    Attributes:
+        hr_patch_size: HR patch side (a multiple of every scale).
+        batch_size: patches per step.
+        learning_rate: Adam's initial rate; multiplied by 0.5 every ``decay_every_steps``.
+        decay_every_steps: steps between halvings.
+        steps_per_epoch: steps between validations and checkpoints.
+        loss: ``"mse"`` (the papers') or ``"l1"``.
+        data: training set name(s).
+        clipnorm: gradient clipping by global norm (VDSR's high learning rate needs it).
+        note: how this differs from the paper.
+    """
+
+    hr_patch_size: int
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    decay_every_steps: int = 20_000
+    steps_per_epoch: int = 500
+    loss: str = "mse"
+    data: tuple = ("T91",)
+    clipnorm: float = None
+    note: str = ""
+
+
+RECIPES = {
+    "srcnn": Recipe(hr_patch_size=36, learning_rate=3e-4,
+                    note="Adam 3e-4 on T91 36x36 HR patches instead of SGD 1e-4/1e-5 on ImageNet for 10^8 steps"),
+    "fsrcnn": Recipe(hr_patch_size=48, note="Adam 1e-3 on T91 48x48 HR patches; the paper fine-tunes on General-100"),
+    "fsrcnn_s": Recipe(hr_patch_size=48, note="as fsrcnn"),
+    "espcn": Recipe(hr_patch_size=48, note="Adam 1e-3 on T91; the paper used 17x17 LR patches"),
+    "vdsr": Recipe(hr_patch_size=48, batch_size=16, learning_rate=1e-3, clipnorm=0.4, data=("T91", "BSD200"),
+                   note="Adam 1e-3 with clipnorm instead of SGD 0.1 with adjustable clipping; 291 images"),
+    "sp_vdsr": Recipe(hr_patch_size=48, note="Adam 1e-3 on T91, x2, Y"),
+    "sp_vdsr_nearest": Recipe(hr_patch_size=48, note="as sp_vdsr"),
+    "srresnet": Recipe(hr_patch_size=96, batch_size=16, learning_rate=1e-4, loss="mse",
+                       data=("T91", "BSD200"), note="RGB, fewer blocks than the paper's 16 where said"),
+}
+
+
+def _loss(name):
+    losses = {"mse": keras.losses.MeanSquaredError(), "l1": keras.losses.MeanAbsoluteError()}
+    if name not in losses:
+        raise ValueError(f"loss must be one of {sorted(losses)}, got {name!r}")
+    return losses[name]
+
+
+def _training_images(names):
+    return [image for name in names for _, image in datasets.load_images(name)]
+
+
+def compiled_model(name, scale, recipe, **model_arguments):
+    """The model compiled with its recipe's optimizer: the variables a run's checkpoints hold."""
+    model = models.build(name, scale, **model_arguments)
+    schedule = training.step_decay(recipe.learning_rate, 0.5, recipe.decay_every_steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=recipe.clipnorm), loss=_loss(recipe.loss))
+    return model
+
+
+def run_directory(name, scale, root="runs"):
+    return Path(root) / f"{name}_x{scale}"
+
+
+def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation="Set5", max_epochs=10_000,
+          recipe=None, **model_arguments):
+    """Trains (or resumes) ``name`` at ``scale`` for a wall-clock budget.
+
+    Args:
+        name: a key of :data:`srlib.models.MODELS` with a recipe.
+        scale: int, or a list for multi-scale models (VDSR).
+        minutes: total training budget over all resumed runs. Default 60.
+        run_dir: checkpoint folder. Default ``runs/<name>_x<scale>``.
+        seed: seed of the data order and initialisation. Default 0.
+        quick: tiny data and steps (tests, quick mode). Default False.
+        validation: dataset for the per-epoch protocol validation. Default Set5.
+        max_epochs: upper bound besides the budget.
+        recipe: a :class:`Recipe` overriding ``RECIPES[name]``.
+        **model_arguments: passed to the model constructor.
+
+    Returns:
+        ``(model, saver)`` with the last (not the best) weights loaded.
+    """
+    if name not in RECIPES:
+        raise ValueError(f"no training recipe for {name!r}; expected one of {sorted(RECIPES)}")
+    recipe = recipe or RECIPES[name]
+    spec = models.MODELS[name]
+    scales = list(scale) if isinstance(scale, (list, tuple)) else [scale]
+    run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
+    keras.utils.set_random_seed(seed)
+    model = compiled_model(name, scales[0], recipe, **model_arguments)
+    saver = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr", keep_last=2)
+    data_names = ["embedded"] if quick else list(recipe.data)
+    _record_run(run_dir, {"model": name, "scales": scales, "seed": seed, "quick": quick, "data": data_names,
+                          "recipe": dataclasses.asdict(recipe), "model_arguments": model_arguments})
+    initial_epoch = saver.restore_or_initialize()
+    steps = 5 if quick else recipe.steps_per_epoch
+    images = _training_images(data_names)
+    dataset = data.training_dataset(
+        images, scales if len(scales) > 1 else scales[0], recipe.hr_patch_size, batch_size=recipe.batch_size,
+        steps_per_epoch=steps, seed=seed, epoch=initial_epoch,
+        channels="y" if spec.channels == 1 else "rgb", upsampled_input=spec.input == "upsampled")
+    callbacks = [training.ProtocolValidation(validation, scales, limit=2 if quick else None),
+                 training.WallClockBudget.resuming(minutes, saver.history), saver.callback()]
+    model.fit(dataset, epochs=initial_epoch + 2 if quick else max_epochs, steps_per_epoch=steps,
+              initial_epoch=initial_epoch, callbacks=callbacks, verbose=2)
+    return model, saver
+
+
+def _record_run(run_dir, settings):
+    """Writes ``run.json`` on the first run; a resumed run must use the same settings."""
+    path = Path(run_dir) / "run.json"
+    if path.is_file():
+        recorded = json.loads(path.read_text())
+        if recorded != json.loads(json.dumps(settings)):
+            raise ValueError(f"{path} records a different training ({recorded}); "
+                             f"use another --run-dir or delete {run_dir} to start over")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_json(path, settings)
+
+
+def _sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _atomic_json(path, payload):
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".manifest-", suffix=".json")
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(payload, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    os.replace(temporary, path)
+
+
+def read_manifest(directory=CHECKPOINTS):
+    path = Path(directory) / "manifest.json"
+    return json.loads(path.read_text()) if path.is_file() else {"models": {}}
+
+
+def publish(name, scale, run_dir=None, directory=CHECKPOINTS, datasets_to_report=("Set5", "Set14"), command=None):
+    """Copies the best checkpoint's weights to ``directory`` and records them in its manifest.
+
+    The manifest entry says what the weights are and how they were made: model,
+    scale, recipe, training data, optimizer steps, epochs, cumulative wall time,
+    machine, and the Y-PSNR/SSIM measured now on each dataset under the protocol.
+    """
+    scales = list(scale) if isinstance(scale, (list, tuple)) else [scale]
+    key = f"{name}_x{''.join(map(str, scales))}"
+    run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
+    run_file = run_dir / "run.json"
+    if not run_file.is_file():
+        raise FileNotFoundError(f"{run_file} not found: train first (python -m srlib train ...)")
+    run = json.loads(run_file.read_text())
+    if run["model"] != name or run["scales"] != scales:
+        raise ValueError(f"{run_file} is a run of {run['model']} x{run['scales']}, not {name} x{scales}")
+    recipe = Recipe(**{**run["recipe"], "data": tuple(run["recipe"]["data"])})
+    model_arguments = run["model_arguments"]
+    model = compiled_model(name, scales[0], recipe, **model_arguments)
+    state = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr").restore("best")
+    if state is None:
+        raise FileNotFoundError(f"no checkpoint in {run_dir}: train first")
+    results = {}
+    for dataset_name in datasets_to_report:  # whole datasets: these numbers go into tables
+        for each_scale in scales:
+            result = evaluate.evaluate(models.upscaler(model, each_scale), dataset_name, each_scale,
+                                       method_name=name)
+            results[f"{dataset_name}_x{each_scale}"] = {"psnr_y": round(result.psnr_y, 3),
+                                                        "ssim_y": round(result.ssim_y, 4), "images": result.images}
+    directory = Path(directory)
+    directory.mkdir(exist_ok=True)
+    weights_file = directory / f"{key}.weights.h5"
+    with tempfile.TemporaryDirectory(dir=directory) as scratch:
+        temporary = Path(scratch) / weights_file.name
+        model.save_weights(temporary)
+        os.replace(temporary, weights_file)
+    history = state.history or {}
+    manifest = read_manifest(directory)
+    manifest["protocol"] = evaluate.PROTOCOL
+    manifest["models"][key] = {
+        "model": name, "scales": scales, "model_arguments": model_arguments,
+        "weights": weights_file.name, "sha256": _sha256(weights_file),
+        "parameters": int(model.count_params()),
+        "training": {"data": run["data"], "quick_mode": run["quick"], "seed": run["seed"],
+                     "recipe": dataclasses.asdict(recipe),
+                     "optimizer_steps": int(state.step or 0), "epochs": int(state.epoch),
+                     "best_epoch_checkpoint": Path(state.path).name,
+                     "wall_time_minutes": round((history.get("wall_time_s") or [0])[-1] / 60, 1),
+                     "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {tf.__version__}, CPU",
+                     "command": command},
+        "results": results,
+        "published": datetime.date.today().isoformat(),
+    }
+    _atomic_json(directory / "manifest.json", manifest)
+    return manifest["models"][key]
+
+
+def load_published(key, directory=CHECKPOINTS):
+    """Builds the model of a manifest entry and loads its weights (``key`` like ``"espcn_x3"``)."""
+    manifest = read_manifest(directory)
+    if key not in manifest["models"]:
+        raise ValueError(f"no published weights {key!r} in {Path(directory) / 'manifest.json'}; "
+                         f"available: {sorted(manifest['models'])}")
+    entry = manifest["models"][key]
+    weights = Path(directory) / entry["weights"]
+    if not weights.is_file() or _sha256(weights) != entry["sha256"]:
+        raise ValueError(f"{weights} is missing or does not match its manifest checksum")
+    model = models.build(entry["model"], entry["scales"][0], **entry.get("model_arguments", {}))
+    model.load_weights(weights)
+    return model, entry

@@ -1,0 +1,158 @@
+"""Callbacks that make ``model.fit`` speak the super-resolution protocol.
+
+* :class:`ProtocolValidation`: whole-image Y-PSNR/SSIM under the paper protocol
+  (MATLAB bicubic LR, Y, ``scale`` pixels shaved) as ``val_psnr`` / ``val_ssim`` in
+  the logs, so that the checkpoint saver can keep the best epoch by the number the
+  paper tables report, not by a patch loss.
+* :class:`WallClockBudget`: stops training after a time budget counted across
+  resumed runs, and records the cumulative ``wall_time_s`` in the history (the
+  checkpoint manifest reports it).
+* :class:`SampleImages`: SR / bicubic / HR crops to TensorBoard every few epochs.
+* :func:`step_decay`: the step learning-rate schedule of the classic papers.
+
+Put :class:`ProtocolValidation` before the checkpoint callback in ``callbacks``:
+Keras calls them in order, and the saver must see ``val_psnr`` in the logs.
+"""
+
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from srlib import datasets, evaluate
+
+
+class ProtocolValidation(keras.callbacks.Callback):
+    """Mean Y-PSNR/SSIM on whole images under the paper protocol, every ``every`` epochs.
+
+    Args:
+        dataset: registered dataset name or folder. Default ``"Set5"``.
+        scales: one int or a list (a multi-scale model such as VDSR); with several,
+            the logs get ``val_psnr_x2`` ... and ``val_psnr`` is their mean.
+        limit: evaluate only the first ``limit`` images (quick mode). Default all.
+        every: validate every ``every`` epochs (and always on the last). Default 1.
+        upscaler_factory: ``factory(model, scale) -> upscale(lr_uint8, scale)``;
+            default :func:`srlib.models.upscaler`.
+    """
+
+    def __init__(self, dataset="Set5", scales=3, limit=None, every=1, upscaler_factory=None):
+        super().__init__()
+        self.scales = [scales] if isinstance(scales, int) else list(scales)
+        if not self.scales or any(not isinstance(s, int) or s < 2 for s in self.scales):
+            raise ValueError(f"scales must be integers >= 2, got {scales!r}")
+        if every < 1:
+            raise ValueError(f"every must be >= 1, got {every!r}")
+        self.dataset, self.limit, self.every = dataset, limit, every
+        self.upscaler_factory = upscaler_factory
+        self._images = None  # loaded once, on the first validation
+
+    def _factory(self):
+        if self.upscaler_factory is not None:
+            return self.upscaler_factory
+        from srlib import models
+        return lambda model, scale: models.upscaler(model, scale)
+
+    def measure(self):
+        """Runs the protocol now; returns ``{"val_psnr": ..., "val_ssim": ..., per-scale keys}``."""
+        if self._images is None:
+            self._images = datasets.load_images(self.dataset, limit=self.limit)
+        values = {}
+        for scale in self.scales:
+            upscale = self._factory()(self.model, scale)
+            results = [evaluate.evaluate_image(hr, upscale, scale)[:2] for _, hr in self._images]
+            values[f"val_psnr_x{scale}"] = float(np.mean([psnr for psnr, _ in results]))
+            values[f"val_ssim_x{scale}"] = float(np.mean([ssim for _, ssim in results]))
+        values["val_psnr"] = float(np.mean([values[f"val_psnr_x{s}"] for s in self.scales]))
+        values["val_ssim"] = float(np.mean([values[f"val_ssim_x{s}"] for s in self.scales]))
+        if len(self.scales) == 1:
+            del values[f"val_psnr_x{self.scales[0]}"], values[f"val_ssim_x{self.scales[0]}"]
+        return values
+
+    def on_epoch_end(self, epoch, logs=None):
+        last_epoch = self.params.get("epochs") == epoch + 1 if self.params else False
+        if logs is not None and ((epoch + 1) % self.every == 0 or last_epoch or self.model.stop_training):
+            logs.update(self.measure())
+
+
+class WallClockBudget(keras.callbacks.Callback):
+    """Stops ``fit`` once the training time, summed over resumed runs, reaches a budget.
+
+    Args:
+        minutes: the budget; None records time without stopping.
+        previous_seconds: time spent by earlier runs of the same training (take it
+            from the restored history: ``history["wall_time_s"][-1]``). Default 0.
+
+    Adds ``wall_time_s`` (cumulative) to every epoch's logs.
+    """
+
+    def __init__(self, minutes=None, previous_seconds=0.0):
+        super().__init__()
+        if minutes is not None and minutes <= 0:
+            raise ValueError(f"minutes must be positive or None, got {minutes!r}")
+        self.budget_seconds = None if minutes is None else 60.0 * minutes
+        self.previous_seconds = float(previous_seconds)
+        self._start = None
+
+    @classmethod
+    def resuming(cls, minutes, history):
+        """A budget that continues from a restored checkpoint history (or none)."""
+        spent = (history or {}).get("wall_time_s") or [0.0]
+        return cls(minutes, previous_seconds=spent[-1])
+
+    @property
+    def elapsed_seconds(self):
+        running = 0.0 if self._start is None else time.perf_counter() - self._start
+        return self.previous_seconds + running
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["wall_time_s"] = self.elapsed_seconds
+        if self.budget_seconds is not None and self.elapsed_seconds >= self.budget_seconds:
+            self.model.stop_training = True
+
+
+class SampleImages(keras.callbacks.Callback):
+    """Writes ``[bicubic | SR | HR]`` crops of a few images to TensorBoard.
+
+    Args:
+        log_dir: TensorBoard folder.
+        dataset, scale: where the images come from and the scale.
+        crop_size: side of the HR crop shown. Default 128.
+        count: number of images. Default 2.
+        every: epochs between writes. Default 5.
+    """
+
+    def __init__(self, log_dir, dataset="Set5", scale=3, crop_size=128, count=2, every=5):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(str(log_dir))
+        self.dataset, self.scale, self.crop_size, self.count, self.every = dataset, scale, crop_size, count, every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        from srlib import models
+        upscale = models.upscaler(self.model, self.scale)
+        bicubic = evaluate.fir_upscaler("bicubic")
+        panels = []
+        for _, hr in datasets.load_images(self.dataset, limit=self.count):
+            _, _, hr_cropped, lr, sr = evaluate.evaluate_image(hr, upscale, self.scale)
+            size = min(self.crop_size, *hr_cropped.shape[:2])
+            top, left = (hr_cropped.shape[0] - size) // 2, (hr_cropped.shape[1] - size) // 2
+            window = (slice(top, top + size), slice(left, left + size))
+            row = [bicubic(lr, self.scale)[window], sr[window], hr_cropped[window]]
+            panels.append(np.concatenate([np.broadcast_to(p, p.shape[:2] + (3,)) for p in row], axis=1))
+        with self.writer.as_default():
+            for index, panel in enumerate(panels):
+                tf.summary.image(f"bicubic_sr_hr/{index}", panel[None], step=epoch + 1)
+
+
+def step_decay(initial_learning_rate, decay_factor=0.1, decay_every_steps=100_000):
+    """Piecewise-constant decay: ``lr * decay_factor ** floor(step / decay_every_steps)``."""
+    if not 0 < decay_factor <= 1:
+        raise ValueError(f"decay_factor must be in (0, 1], got {decay_factor!r}")
+    return keras.optimizers.schedules.ExponentialDecay(
+        initial_learning_rate, decay_steps=decay_every_steps, decay_rate=decay_factor, staircase=True)

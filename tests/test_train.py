@@ -1,0 +1,99 @@
+"""Training recipes, protocol validation, wall-clock budget, publishing and loading weights."""
+
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from srlib import models, train, training
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "espcn_x3"
+    train.train("espcn", 3, minutes=5, run_dir=run_dir, quick=True)
+    return run_dir
+
+
+def test_quick_run_checkpoints_and_records_settings(quick_run):
+    recorded = json.loads((quick_run / "run.json").read_text())
+    assert recorded["model"] == "espcn" and recorded["data"] == ["embedded"] and recorded["quick"] is True
+    assert sorted(p.name for p in quick_run.glob("ckpt-*.json"))
+
+
+def test_resume_continues_from_the_last_epoch(quick_run):
+    model, saver = train.train("espcn", 3, minutes=5, run_dir=quick_run, quick=True)
+    assert saver.epoch == 4  # two quick epochs, twice
+    assert len(saver.history["loss"]) == 4 and saver.history["wall_time_s"][-1] > saver.history["wall_time_s"][1]
+
+
+def test_resume_with_other_settings_is_refused(quick_run):
+    with pytest.raises(ValueError, match="records a different training"):
+        train.train("espcn", 3, minutes=5, run_dir=quick_run, quick=True, seed=7)
+
+
+def test_publish_and_load(quick_run, tmp_path):
+    entry = train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",))
+    assert entry["training"]["data"] == ["embedded"] and entry["training"]["quick_mode"] is True
+    assert entry["results"]["embedded_x3"]["images"] == 5
+    model, loaded_entry = train.load_published("espcn_x3", directory=tmp_path)
+    assert loaded_entry["sha256"] == entry["sha256"]
+    # the published weights are the best checkpoint's: evaluating them reproduces the manifest
+    from srlib import evaluate
+    result = evaluate.evaluate(models.upscaler(model, 3), "embedded", 3)
+    assert result.psnr_y == pytest.approx(entry["results"]["embedded_x3"]["psnr_y"], abs=1e-3)
+
+
+def test_load_published_detects_tampering(quick_run, tmp_path):
+    entry = train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",))
+    weights = tmp_path / entry["weights"]
+    weights.write_bytes(weights.read_bytes()[:-10])
+    with pytest.raises(ValueError, match="checksum"):
+        train.load_published("espcn_x3", directory=tmp_path)
+    with pytest.raises(ValueError, match="no published weights"):
+        train.load_published("srcnn_x9", directory=tmp_path)
+
+
+def test_cli_evaluate_with_checkpoint_folder(quick_run):
+    completed = subprocess.run([sys.executable, "-m", "srlib", "evaluate", "--model", "espcn", "--scale", "3",
+                                "--checkpoint", str(quick_run), "--dataset", "embedded", "--limit", "1", "--json"],
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["images"] == 1
+
+
+def _identity_model():
+    inputs = keras.Input((None, None, 1))
+    return keras.Model(inputs, keras.layers.Identity()(inputs))
+
+
+def test_protocol_validation_of_an_identity_model_is_bicubic():
+    """A pre-upsampling model that returns its input scores exactly what bicubic scores."""
+    from srlib import evaluate
+
+    validation = training.ProtocolValidation("embedded", scales=[2, 3], limit=2)
+    validation.set_model(_identity_model())
+    values = validation.measure()
+    bicubic_x2 = evaluate.evaluate("bicubic", "embedded", 2, limit=2).psnr_y
+    assert values["val_psnr_x2"] == pytest.approx(bicubic_x2, abs=0.05)
+    assert values["val_psnr"] == pytest.approx((values["val_psnr_x2"] + values["val_psnr_x3"]) / 2)
+
+
+def test_wall_clock_budget_counts_previous_runs():
+    budget = training.WallClockBudget.resuming(1, {"wall_time_s": [10.0, 70.0]})
+    model = _identity_model()
+    budget.set_model(model)
+    budget.on_train_begin()
+    logs = {}
+    budget.on_epoch_end(0, logs)
+    assert logs["wall_time_s"] >= 70.0 and model.stop_training
+    with pytest.raises(ValueError):
+        training.WallClockBudget(minutes=0)
+
+
+def test_step_decay_halves():
+    schedule = training.step_decay(1e-3, 0.5, 100)
+    assert np.isclose(float(schedule(0)), 1e-3) and np.isclose(float(schedule(250)), 2.5e-4)
