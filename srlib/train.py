@@ -135,7 +135,7 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     callbacks = [training.ProtocolValidation(validation, scales, limit=2 if quick else None),
                  training.WallClockBudget.resuming(minutes, saver.history), saver.callback()]
     model.fit(dataset, epochs=initial_epoch + 2 if quick else max_epochs, steps_per_epoch=steps,
-              initial_epoch=initial_epoch, callbacks=callbacks, verbose=2)
+              initial_epoch=initial_epoch, callbacks=callbacks, verbose=2, shuffle=False)
     return model, saver
 
 
