@@ -97,3 +97,16 @@ def test_wall_clock_budget_counts_previous_runs():
 def test_step_decay_halves():
     schedule = training.step_decay(1e-3, 0.5, 100)
     assert np.isclose(float(schedule(0)), 1e-3) and np.isclose(float(schedule(250)), 2.5e-4)
+
+
+def test_training_runs_unchanged_under_mirrored_strategy():
+    """The same recipe, dataset and callbacks on two logical CPU devices (a multi-GPU stand-in)."""
+    from pathlib import Path
+
+    worker = Path(__file__).with_name("distributed_worker.py")
+    completed = subprocess.run([sys.executable, str(worker)], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert report["replicas"] == 2
+    assert all(np.isfinite(report["loss"])) and report["weight_change"] > 0
+    assert all(np.isfinite(report["val_psnr"]))
