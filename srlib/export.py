@@ -1,0 +1,413 @@
+"""TFLite export for mobile GPUs: fixed tiles, builtin ops, a model card per file.
+
+The GPU delegate wants static shapes, batch 1, rank <= 4 and builtin ops only
+(see :mod:`srlib.gpu_check`). srlib's models are fully convolutional
+(``(None, None, C)`` inputs), so :func:`export_tflite` first rebuilds each on
+fixed ``keras.Input(shape=(h, w, C), batch_size=1)`` inputs (a second input,
+SP-VDSR's interpolated image, at ``(scale * h, scale * w)``) and converts that
+with ``tf.lite.TFLiteConverter.from_keras_model`` restricted to
+``TFLITE_BUILTINS``: an op without a builtin fails the conversion instead of
+becoming a Flex op. (``model.export(format="tf_saved_model")`` +
+``from_saved_model`` gives the same graphs here, with a temporary folder more.)
+Frames are then processed as tiles of that shape (:mod:`srlib.inference`).
+
+Modes:
+
+* ``"float32"``: the reference;
+* ``"float16"``: float16 weights (half the file), dequantized on load by the
+  CPU interpreter and folded by the GPU delegate, which computes in fp16 or
+  fp32 as the app asks;
+* ``"dynamic_int8"``: int8 weights, float activations (CPU hybrid kernels);
+* ``"int8"``: int8 weights and activations calibrated on training patches,
+  float32 input and output (QUANTIZE / DEQUANTIZE at the ends). The float GPU
+  path rejects its int8 tensors; :func:`srlib.gpu_check.check_gpu_compatibility`
+  reports them (``quantized_ok=True`` for the delegate's quantized path).
+
+Every export writes ``MODEL.tflite.card.json`` next to the file (see
+:class:`ModelCard`): cost, receptive field, measured CPU latency per tile and
+the throughput a target needs for 720p->1440p and 1080p->2160p at 30 fps;
+:class:`srlib.inference.TFLiteNetwork` reads its receptive field and
+interpolation from it. :func:`parity_psnr` compares a TFLite file with its
+Keras model on real image tiles.
+"""
+
+import collections
+import dataclasses
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from srlib import datasets, models
+from srlib.color import rgb_to_y
+from srlib.gpu_check import op_list, read_tflite
+from srlib.inference import MODEL_CARD_SUFFIX, TFLiteNetwork, interpolation_support
+from srlib.models.fir import FIRUpsample
+from srlib.resize import imresize
+
+EXPORT_MODES = ("float32", "float16", "dynamic_int8", "int8")
+# Output sizes whose MACs/s the card quotes: (label, (height, width)), at 30 frames per second.
+TARGET_OUTPUTS = (("720p->1440p", (1440, 2560)), ("1080p->2160p", (2160, 3840)))
+TARGET_FPS = 30
+INTERPOLATION_INPUT_NOTES = {
+    "graph": "in-graph polyphase FIRUpsample (exact MATLAB imresize) from builtin ops: STRIDED_SLICE + "
+             "CONCATENATION (symmetric border), CONV_2D (phases), DEPTH_TO_SPACE",
+    "second_input": "the interpolated image is a second model input: the app resizes (GPU bilinear/bicubic "
+                    "shader or CPU) before each tile",
+    "nearest": "residual on a nearest-neighbour upscale in the graph: CONCATENATION + DEPTH_TO_SPACE",
+}
+
+
+@dataclasses.dataclass
+class ModelCard:
+    """What a target needs to know about one exported ``.tflite`` file.
+
+    Attributes:
+        name: model name. path: the ``.tflite`` file. mode: export mode.
+        tensorflow_version: the converter's TensorFlow.
+        file_size_bytes: size of the ``.tflite`` file.
+        tile_shape: ``(h, w)`` of the (first) input tile, batch 1.
+        output_tile_shape: ``(h, w)`` of the output tile.
+        channels: image channels (1: Y model).
+        scale: output / input size of the network (1 for pre-upsampling).
+        input_kind: ``"lr"``, ``"upsampled"`` or ``"lr_and_upsampled"``.
+        interpolation: ``imresize`` method of the upsampled input, if any.
+        interpolation_input: for models with an interpolated residual base:
+            ``"graph"``, ``"second_input"`` or ``"nearest"``, else None.
+        interpolation_note: what that variant converts to.
+        parameters: parameter count of the Keras model.
+        macs_per_output_pixel: from :func:`srlib.models.model_cost` at the tile.
+        receptive_field: radius in input pixels (:func:`srlib.models.receptive_field`).
+        context: overlap tiles need (receptive field, plus the interpolation
+            support for a second input).
+        tiling_overhead: ``(tile area) / (area kept per tile)`` with that overlap.
+        ops: ``"NAME vVERSION"`` of every op, in execution order.
+        latency_ms_per_tile: median CPU latency (ai_edge_litert, XNNPACK).
+        latency_threads: threads of that measurement. latency_runs: timed runs.
+        macs_per_second_needed: ``{label: macs_per_output_pixel * output pixels * 30}``
+            for :data:`TARGET_OUTPUTS`, whole frames (tiling multiplies it by
+            ``tiling_overhead``).
+    """
+
+    name: str
+    path: str
+    mode: str
+    tensorflow_version: str
+    file_size_bytes: int
+    tile_shape: tuple
+    output_tile_shape: tuple
+    channels: int
+    scale: int
+    input_kind: str
+    interpolation: str
+    interpolation_input: str
+    interpolation_note: str
+    parameters: int
+    macs_per_output_pixel: float
+    receptive_field: int
+    context: int
+    tiling_overhead: float
+    ops: list
+    latency_ms_per_tile: float
+    latency_threads: int
+    latency_runs: int
+    macs_per_second_needed: dict
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def format_model_card(card):
+    """The card as text, one fact per line."""
+    lines = [
+        f"{card.name} ({card.mode}): {card.path}",
+        f"  file size           {card.file_size_bytes / 1024:.1f} KiB (TensorFlow {card.tensorflow_version})",
+        f"  tile                {card.tile_shape[0]}x{card.tile_shape[1]}x{card.channels} -> "
+        f"{card.output_tile_shape[0]}x{card.output_tile_shape[1]}x{card.channels}, batch 1, input {card.input_kind}"
+        + (f" ({card.interpolation})" if card.interpolation else ""),
+        f"  parameters          {card.parameters:,}",
+        f"  MACs/output pixel   {card.macs_per_output_pixel:,.1f}",
+        f"  receptive field     radius {card.receptive_field}; tile overlap {card.context} "
+        f"(tiling overhead x{card.tiling_overhead:.2f})",
+        f"  CPU latency         {card.latency_ms_per_tile:.2f} ms/tile (median of {card.latency_runs}, XNNPACK, "
+        f"{card.latency_threads} threads)",
+    ]
+    for label, value in card.macs_per_second_needed.items():
+        lines.append(f"  {label + ' @' + str(TARGET_FPS) + ' fps':<19} {value / 1e9:,.1f} GMAC/s "
+                     f"({2 * value / 1e9:,.1f} GFLOP/s); tiled: {card.tiling_overhead * value / 1e9:,.1f} GMAC/s")
+    if card.interpolation_input:
+        lines.append(f"  interpolation input {card.interpolation_input}: {card.interpolation_note}")
+    counts = collections.Counter(card.ops)  # in order of first appearance
+    lines.append(f"  ops                 {', '.join(op + (f' x{n}' if n > 1 else '') for op, n in counts.items())}")
+    return "\n".join(lines)
+
+
+def card_path(tflite_path):
+    """``MODEL.tflite`` -> ``MODEL.tflite.card.json``."""
+    tflite_path = Path(tflite_path)
+    return tflite_path.with_name(tflite_path.name + MODEL_CARD_SUFFIX)
+
+
+# --- Conversion -----------------------------------------------------------------------------------
+
+
+def _validate_tile_shape(tile_shape):
+    if len(tile_shape) != 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1
+                                   for s in tile_shape):
+        raise ValueError(f"`tile_shape` must be a pair of positive ints (h, w). Received: tile_shape={tile_shape!r}")
+    return tuple(int(size) for size in tile_shape)
+
+
+def fixed_shape_model(model, tile_shape, scale=None):
+    """``model`` on fixed batch-1 inputs: ``(h, w, C)``, and ``(scale*h, scale*w, C)`` for a second input.
+
+    Args:
+        model: a fully convolutional Keras model.
+        tile_shape: ``(h, w)`` of the (first) input.
+        scale: int, required for two-input models (size of the second input).
+
+    Returns:
+        A ``keras.Model`` sharing ``model``'s layers and weights.
+    """
+    height, width = _validate_tile_shape(tile_shape)
+    inputs = [keras.Input((height, width, model.inputs[0].shape[-1]), batch_size=1, name="input")]
+    if len(model.inputs) == 2:
+        if scale is None:
+            raise ValueError(f"Model {model.name!r} takes a second (interpolated) input and needs `scale`. "
+                             "Received: scale=None")
+        inputs.append(keras.Input((height * scale, width * scale, model.inputs[1].shape[-1]), batch_size=1,
+                                  name="interpolated"))
+    elif len(model.inputs) != 1:
+        raise ValueError(f"Expected a model with one or two image inputs. Received {len(model.inputs)} inputs")
+    outputs = model(inputs if len(inputs) > 1 else inputs[0], training=False)
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs, name=model.name)
+
+
+def representative_tiles(images, tile_shape, channels, count=64, seed=0):
+    """Random crops for int8 calibration (and parity), float32 ``(count, h, w, channels)`` in [0, 1].
+
+    Args:
+        images: uint8 ``(H, W, C)`` arrays or ``(stem, array)`` pairs
+            (:func:`srlib.datasets.load_images`); RGB becomes Y (BT.601) for a
+            one-channel model, greyscale is repeated for a three-channel one.
+        tile_shape: ``(h, w)`` of the crops.
+        channels: int, 1 or 3.
+        count: int, number of crops. Default: 64.
+        seed: int, seed of the crop positions. Default: 0.
+    """
+    arrays = [image[1] if isinstance(image, tuple) else image for image in images]
+    height, width = tile_shape
+    arrays = [np.asarray(array) for array in arrays if array.shape[0] >= height and array.shape[1] >= width]
+    if not arrays:
+        raise ValueError(f"`images` must contain an image of at least {height}x{width} pixels for the tiles.")
+    rng = np.random.default_rng(seed)
+    tiles = np.empty((count, height, width, channels), np.float32)
+    for index in range(count):
+        array = arrays[rng.integers(len(arrays))]
+        top, left = rng.integers(array.shape[0] - height + 1), rng.integers(array.shape[1] - width + 1)
+        crop = array[top:top + height, left:left + width].astype(np.float32) / 255.0
+        if crop.ndim == 2:
+            crop = crop[..., None]
+        if channels == 1 and crop.shape[-1] == 3:
+            crop = rgb_to_y(crop)
+        elif channels == 3 and crop.shape[-1] == 1:
+            crop = np.repeat(crop, 3, axis=-1)
+        tiles[index] = crop
+    return tiles
+
+
+def _model_inputs(model, tiles, scale, interpolation):
+    """Inputs of ``model`` for LR ``tiles``: the tiles, and their interpolation for a second input."""
+    if len(model.inputs) == 1:
+        return [tiles]
+    return [tiles, imresize(tiles, scale=scale, method=interpolation)]
+
+
+def convert(model, tile_shape, mode="float32", representative_images=None, scale=None,
+            interpolation="lanczos3", calibration_tiles=64):
+    """Converts ``model`` at a fixed tile to TFLite bytes (builtin ops only, batch 1, NHWC).
+
+    Args:
+        model: a Keras model.
+        tile_shape: ``(h, w)`` of the (first) input tile.
+        mode: one of :data:`EXPORT_MODES`. Default: ``"float32"``.
+        representative_images: images for int8 calibration (see
+            :func:`representative_tiles`). None: the embedded photos. Default: None.
+        scale: int, required for two-input models. Default: None.
+        interpolation: method making a second input during calibration.
+            Default: ``"lanczos3"``.
+        calibration_tiles: int, calibration crops for ``"int8"``. Default: 64.
+
+    Returns:
+        The ``.tflite`` flatbuffer as bytes.
+    """
+    if mode not in EXPORT_MODES:
+        raise ValueError(f"`mode` must be one of {EXPORT_MODES}. Received: mode={mode!r}")
+    fixed = fixed_shape_model(model, tile_shape, scale)
+    converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]  # never SELECT_TF_OPS (Flex)
+    if mode != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif mode == "int8":
+        images = representative_images if representative_images is not None else datasets.load_images("embedded")
+        tiles = representative_tiles(images, tile_shape, model.inputs[0].shape[-1], calibration_tiles)
+
+        def representative_dataset():
+            for index in range(len(tiles)):
+                yield _model_inputs(model, tiles[index:index + 1], scale, interpolation)
+
+        converter.representative_dataset = representative_dataset
+        # Int8 kernels first; an op without one stays float rather than failing the export.
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    return converter.convert()
+
+
+def _write_atomically(path, data):
+    """Writes ``data`` (bytes) to ``path`` through a temporary file and ``os.replace``."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"output folder does not exist: {path.parent}")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def measure_latency(tflite_path, runs=10, num_threads=2, seed=0):
+    """Median milliseconds of one ``invoke`` on random inputs (ai_edge_litert, XNNPACK, after 2 warm-ups)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(tflite_path), num_threads=num_threads)
+    interpreter.allocate_tensors()
+    rng = np.random.default_rng(seed)
+    for detail in interpreter.get_input_details():
+        interpreter.set_tensor(detail["index"], rng.uniform(0, 1, detail["shape"]).astype(detail["dtype"]))
+    times = []
+    for run in range(runs + 2):
+        start = time.perf_counter()
+        interpreter.invoke()
+        if run >= 2:
+            times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times))
+
+
+def interpolation_input_of(model):
+    """``"graph"``, ``"second_input"``, ``"nearest"`` for SP-VDSR-like models, else None."""
+    if len(model.inputs) == 2:
+        return "second_input"
+    if any(isinstance(layer, FIRUpsample) for layer in model.layers):
+        return "graph"
+    if any(layer.name == "nearest_upsample" for layer in model.layers):
+        return "nearest"
+    return None
+
+
+def export_tflite(model, path, tile_shape=(64, 64), mode="float32", representative_images=None, scale=None,
+                  interpolation=None, name=None, latency_runs=10, num_threads=2):
+    """Exports ``model`` to ``path`` (atomically) and writes its model card next to it.
+
+    Args:
+        model: a Keras model from :mod:`srlib.models` (or any fully
+            convolutional NHWC model).
+        path: the ``.tflite`` file to write; ``PATH.card.json`` comes with it.
+        tile_shape: ``(h, w)`` of the input tile (LR for post-upsampling
+            models, HR for pre-upsampling ones). Default: ``(64, 64)``.
+        mode: ``"float32"``, ``"float16"``, ``"dynamic_int8"`` or ``"int8"``.
+            Default: ``"float32"``.
+        representative_images: int8 calibration images (see
+            :func:`representative_tiles`). None: crops of the embedded photos.
+            Default: None.
+        scale: int, upscaling factor; required for two-input models. Default: None.
+        interpolation: ``imresize`` method of a pre-upsampled or second input
+            (recorded in the card, used for calibration). None: ``"bicubic"``
+            for pre-upsampling models, ``"lanczos3"`` for two inputs. Default: None.
+        name: model name in the card. None: ``model.name``. Default: None.
+        latency_runs: int, timed runs of the latency measurement. Default: 10.
+        num_threads: int, threads of the latency measurement. Default: 2.
+
+    Returns:
+        The :class:`ModelCard` (also written as JSON).
+    """
+    tile_shape = _validate_tile_shape(tile_shape)
+    path = Path(path)
+    two_inputs = len(model.inputs) == 2
+    interpolation = interpolation or ("lanczos3" if two_inputs else "bicubic")
+    data = convert(model, tile_shape, mode, representative_images, scale, interpolation)
+    _write_atomically(path, data)
+
+    network = TFLiteNetwork(path, num_threads=num_threads, interpolation=interpolation, context=0)
+    input_sizes = [tile_shape] + ([(tile_shape[0] * network.scale, tile_shape[1] * network.scale)]
+                                  if two_inputs else [])
+    cost = models.model_cost(model, input_sizes if two_inputs else tile_shape)
+    radius = models.receptive_field(model)
+    context = radius + (interpolation_support(network.scale, interpolation) if two_inputs else 0)
+    kept = [max(size - 2 * context, 1) for size in tile_shape]
+    overhead = tile_shape[0] * tile_shape[1] / (kept[0] * kept[1])
+    variant = interpolation_input_of(model)
+    card = ModelCard(
+        name=name or model.name,
+        path=str(path),
+        mode=mode,
+        tensorflow_version=tf.__version__,
+        file_size_bytes=path.stat().st_size,
+        tile_shape=tile_shape,
+        output_tile_shape=tuple(size * network.scale for size in tile_shape),
+        channels=network.channels,
+        scale=network.scale,
+        input_kind=network.input_kind,
+        interpolation=interpolation if network.input_kind != "lr" else None,
+        interpolation_input=variant,
+        interpolation_note=INTERPOLATION_INPUT_NOTES.get(variant),
+        parameters=cost.parameters,
+        macs_per_output_pixel=cost.macs_per_output_pixel,
+        receptive_field=radius,
+        context=context,
+        tiling_overhead=overhead,
+        ops=[f"{op} v{version}" for op, version in op_list(read_tflite(path))],
+        latency_ms_per_tile=measure_latency(path, latency_runs, num_threads),
+        latency_threads=num_threads,
+        latency_runs=latency_runs,
+        macs_per_second_needed={label: cost.macs_per_output_pixel * height * width * TARGET_FPS
+                                for label, (height, width) in TARGET_OUTPUTS},
+    )
+    _write_atomically(card_path(path), json.dumps(card.to_dict(), indent=2).encode())
+    return card
+
+
+def parity_psnr(keras_model, tflite_path, images, count=8, seed=0, scale=None):
+    """PSNR (dB, data range 1) between a Keras model and its TFLite export on real image tiles.
+
+    Both run on the same ``count`` random crops of ``images`` at the TFLite
+    tile shape (Y for one-channel models); outputs are compared unclipped.
+
+    Args:
+        keras_model: the Keras model that was exported.
+        tflite_path: the ``.tflite`` file.
+        images: uint8 arrays or ``(stem, array)`` pairs, e.g.
+            ``srlib.datasets.load_images("embedded")``.
+        count: int, number of tiles. Default: 8.
+        seed: int, seed of the crop positions. Default: 0.
+        scale: int, required for two-input models. Default: None.
+
+    Returns:
+        float, the PSNR over all tiles (``inf`` when identical).
+    """
+    network = TFLiteNetwork(tflite_path, context=0)
+    tiles = representative_tiles(images, network.tile_shape, network.channels, count, seed)
+    tflite_outputs = network(tiles)
+    inputs = _model_inputs(keras_model, tiles, scale or network.scale, network.interpolation)
+    keras_outputs = keras.ops.convert_to_numpy(keras_model(inputs if len(inputs) > 1 else inputs[0],
+                                                           training=False))
+    mse = float(np.mean((keras_outputs.astype(np.float64) - tflite_outputs) ** 2))
+    return float("inf") if mse == 0 else 10.0 * np.log10(1.0 / mse)

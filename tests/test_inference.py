@@ -1,0 +1,219 @@
+"""Tests of srlib.inference: tiled == whole-image results, colour pipeline, TFLite, files, video, memory."""
+
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from srlib import export, images, inference, models
+from srlib.resize import imresize
+
+# Small configurations: exactness does not depend on width.
+CASES = [("espcn", 3, {"filters": (16, 8)}), ("fsrcnn", 3, {"d": 16, "m": 2}), ("sp_vdsr", 2, {}),
+         ("sp_vdsr_nearest", 2, {}), ("sp_vdsr_second_input", 2, {}), ("srcnn", 2, {"filters": (16, 8)}),
+         ("vdsr", 2, {"depth": 5, "filters": 8})]
+
+
+@pytest.fixture(scope="module")
+def built():
+    keras.utils.set_random_seed(0)
+    return {name: models.build(name, scale, **kwargs) for name, scale, kwargs in CASES}
+
+
+def _whole(model, image, scale):
+    """The reference: the model on the whole image at once."""
+    if len(model.inputs) == 2:
+        return model([image[None], imresize(image[None], scale=scale, method="lanczos3")]).numpy()[0]
+    return model(image[None]).numpy()[0]
+
+
+# --- Tile layout ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length, tile, overlap", [(100, 32, 5), (33, 32, 5), (32, 32, 5), (10, 32, 5),
+                                                   (97, 20, 0), (1000, 128, 20), (23, 12, 5)])
+def test_tile_spans_partition_the_axis_and_keep_the_context(length, tile, overlap):
+    spans = inference.tile_spans(length, tile, overlap)
+    size = min(tile, length)
+    assert spans[0][1] == 0 and spans[-1][2] == length
+    for (start, keep_begin, keep_end), following in zip(spans, spans[1:] + [None]):
+        assert 0 <= start and start + size <= length  # never past the image: no padding it did not have
+        assert start <= keep_begin < keep_end <= start + size
+        if following is not None:
+            assert following[1] == keep_end  # kept ranges are contiguous
+        if keep_begin > 0:
+            assert keep_begin - start >= overlap
+        if keep_end < length:
+            assert start + size - keep_end >= overlap
+
+
+def test_tile_must_exceed_twice_the_overlap():
+    with pytest.raises(ValueError, match="tile"):
+        inference.tile_spans(100, 10, 5)
+
+
+# --- Exactness --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, scale, kwargs", CASES, ids=[case[0] for case in CASES])
+def test_tiled_equals_whole_image(built, name, scale, kwargs, rng):
+    model = built[name]
+    network = inference.as_network(model, scale=scale, batch_size=4)
+    image = rng.uniform(0, 1, (61, 53, 1)).astype("float32")  # odd sizes, several tiles per axis
+    assert network.context == models.receptive_field(model) + (3 if name == "sp_vdsr_second_input" else 0)
+    tiled = inference.tiled_run(image, network, tile=(26, 22))
+    np.testing.assert_allclose(tiled, _whole(model, image, scale), atol=1e-5)
+
+
+def test_too_small_an_overlap_leaves_seams(built, rng):
+    model = built["fsrcnn"]
+    network = inference.as_network(model)
+    image = rng.uniform(0, 1, (61, 53, 1)).astype("float32")
+    seams = inference.tiled_run(image, network, tile=(26, 22), overlap=network.context - 3)
+    assert np.abs(seams - _whole(model, image, 3)).max() > 1e-3
+
+
+def test_image_smaller_than_a_tile_runs_whole(built, rng):
+    model = built["espcn"]
+    image = rng.uniform(0, 1, (9, 40, 1)).astype("float32")  # one axis below the tile, one above
+    tiled = inference.tiled_run(image, inference.as_network(model), tile=(32, 16))
+    np.testing.assert_allclose(tiled, _whole(model, image, 3), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["espcn", "sp_vdsr_second_input", "vdsr"])
+def test_colour_pipeline_tiled_equals_whole(built, name, rng):
+    scale = dict((case[0], case[1]) for case in CASES)[name]
+    rgb = rng.integers(0, 256, (45, 38, 3), dtype=np.uint8)
+    whole = inference.upscale_image(rgb, built[name], scale=scale, tile=1000)
+    tiled = inference.upscale_image(rgb, built[name], scale=scale, tile=(26, 22))
+    assert tiled.shape == (45 * scale, 38 * scale, 3) and tiled.dtype == np.uint8
+    assert np.abs(tiled.astype(int) - whole).max() <= 1  # float differences of 1e-7 can flip a rounding
+    floats = rgb.astype("float32") / 255
+    np.testing.assert_allclose(inference.upscale_image(floats, built[name], scale=scale, tile=(26, 22)),
+                               inference.upscale_image(floats, built[name], scale=scale, tile=1000), atol=1e-5)
+
+
+def test_matches_the_protocol_upscaler_with_its_bicubic_chroma(built, rng):
+    model = built["espcn"]
+    rgb = rng.integers(0, 256, (30, 27, 3), dtype=np.uint8)
+    expected = models.upscaler(model)(rgb, 3)
+    tiled = inference.upscale_image(rgb, model, tile=(16, 14), chroma="bicubic")
+    assert np.abs(tiled.astype(int) - expected).max() <= 1
+
+
+def test_greyscale_and_plain_interpolation(built, rng):
+    grey = rng.integers(0, 256, (25, 31), dtype=np.uint8)
+    upscaled = inference.upscale_image(grey, built["espcn"], tile=(16, 16))
+    assert upscaled.shape == (75, 93)
+    np.testing.assert_array_equal(inference.upscale_image(grey, scale=2, tile=(12, 12)),  # no model: imresize
+                                  imresize(grey, scale=2, method="bicubic"))
+
+
+# --- TFLite -----------------------------------------------------------------------------------------
+
+
+def test_tflite_network_runs_tiles_one_by_one_with_the_card_overlap(built, tmp_path, rng):
+    model = built["sp_vdsr_second_input"]
+    path = tmp_path / "sp_vdsr.tflite"
+    export.export_tflite(model, path, tile_shape=(24, 24), scale=2, latency_runs=1)
+    network = inference.TFLiteNetwork(path)
+    assert (network.tile_shape, network.scale, network.batch_size) == ((24, 24), 2, 1)
+    assert network.context == models.receptive_field(model) + 3  # from the model card
+    image = rng.uniform(0, 1, (61, 53, 1)).astype("float32")
+    np.testing.assert_allclose(inference.tiled_run(image, network), _whole(model, image, 2), atol=1e-5)
+    small = image[:10, :15]  # smaller than the exported tile: the interpreter is resized
+    np.testing.assert_allclose(inference.tiled_run(small, network), _whole(model, small, 2), atol=1e-5)
+
+
+def test_tflite_without_card_needs_an_explicit_overlap(built, tmp_path, rng):
+    path = tmp_path / "espcn.tflite"
+    path.write_bytes(export.convert(built["espcn"], (20, 20)))
+    network = inference.TFLiteNetwork(path)
+    image = rng.uniform(0, 1, (30, 30, 1)).astype("float32")
+    with pytest.raises(ValueError, match="overlap"):
+        inference.tiled_run(image, network)
+    with pytest.raises(ValueError, match="tile"):
+        inference.tiled_run(image, network, tile=(16, 16), overlap=4)
+    np.testing.assert_allclose(inference.tiled_run(image, network, overlap=4), _whole(built["espcn"], image, 3),
+                               atol=1e-5)
+
+
+# --- Files and video ----------------------------------------------------------------------------------
+
+
+def test_upscale_file_rgb_grey_rgba(built, tmp_path, rng):
+    checkpoint = tmp_path / "espcn.keras"
+    built["espcn"].save(checkpoint)
+    rgb = rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)
+    for mode, array in (("RGB", rgb), ("L", rgb[..., 0]), ("RGBA", np.dstack([rgb, rgb[..., :1]]))):
+        source, target = tmp_path / f"{mode}.png", tmp_path / f"{mode}_x3.png"
+        Image.fromarray(array, mode).save(source)
+        assert inference.upscale_file(source, target, 3, checkpoint=checkpoint, tile=16) == target
+        result = images.read_image(target)
+        assert result.shape == (60, 72, 1 if mode == "L" else 3)  # alpha is dropped
+    np.testing.assert_array_equal(images.read_image(tmp_path / "RGB_x3.png"),
+                                  inference.upscale_image(rgb, built["espcn"], tile=16))
+
+
+def test_upscale_file_weights_fir_and_refusals(built, tmp_path, rng):
+    source = tmp_path / "in.png"
+    Image.fromarray(rng.integers(0, 256, (12, 10, 3), dtype=np.uint8)).save(source)
+    weights = tmp_path / "sp.weights.h5"
+    built["sp_vdsr"].save_weights(weights)
+    inference.upscale_file(source, tmp_path / "sp.png", 2, model="sp_vdsr", checkpoint=weights)
+    inference.upscale_file(source, tmp_path / "bicubic.png", 2, method="bicubic")
+    assert images.read_image(tmp_path / "sp.png").shape == images.read_image(tmp_path / "bicubic.png").shape
+    with pytest.raises(ValueError, match="overwrite"):
+        inference.upscale_file(source, source, 2, method="bicubic")
+    with pytest.raises(ValueError, match="checkpoint"):
+        inference.upscale_file(source, tmp_path / "out.png", 2, model="espcn")
+    with pytest.raises(ValueError, match="x3"):
+        inference.upscale_file(source, tmp_path / "out.png", 2, model=built["espcn"])
+
+
+def test_upscale_video(built, tmp_path, rng):
+    import cv2
+
+    source = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(source), cv2.VideoWriter_fourcc(*"mp4v"), 10, (40, 32))
+    for _ in range(5):
+        writer.write(rng.integers(0, 256, (32, 40, 3), dtype=np.uint8))
+    writer.release()
+    target = tmp_path / "clip_x3.mp4"
+    assert inference.upscale_video(source, target, 3, built["espcn"], tile=16, progress=False) == 5
+    capture = cv2.VideoCapture(str(target))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    assert len(frames) == 5 and frames[0].shape == (96, 120, 3)
+    assert not list(tmp_path.glob(".clip_x3-*"))  # the temporary file was renamed
+    with pytest.raises(ValueError, match="overwrite"):
+        inference.upscale_video(source, source, 3, built["espcn"], progress=False)
+
+
+def test_4k_frame_peak_memory_under_2_gb(tmp_path):
+    # 3840x2160 RGB x2 with SP-VDSR (Y model, Lanczos-3 chroma): TensorFlow alone is ~600 MB resident.
+    script = textwrap.dedent("""
+        import resource, time
+        import numpy as np, keras
+        from srlib import inference, models
+        keras.utils.set_random_seed(0)
+        frame = np.random.default_rng(0).integers(0, 256, (2160, 3840, 3), dtype=np.uint8)
+        start = time.perf_counter()
+        out = inference.upscale_image(frame, models.build("sp_vdsr", 2))
+        assert out.shape == (4320, 7680, 3) and out.dtype == np.uint8
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, time.perf_counter() - start)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    peak_mb, seconds = map(float, result.stdout.split()[-2:])
+    print(f"4K x2 SP-VDSR: peak RSS {peak_mb:.0f} MB, {seconds:.1f} s")
+    assert peak_mb < 2048
