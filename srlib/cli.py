@@ -6,6 +6,10 @@ Commands:
     datasets   the registered datasets and where they resolve
     train      train (or resume) a model from its CPU recipe, with checkpoints
     publish    copy a run's best weights to checkpoints/ with a manifest entry
+    upscale    upscale an image file (FIR method or model), tiled
+    upscale-video  upscale every frame of a video
+    export     TFLite export for a fixed tile shape, with a model card
+    check-gpu  offline TFLite GPU-delegate compatibility check of a .tflite file
 """
 
 import argparse
@@ -16,8 +20,8 @@ from pathlib import Path
 FIR_METHODS = ("nearest", "box", "bilinear", "bicubic", "mitchell", "lanczos2", "lanczos3")
 
 
-def _model_upscaler(arguments):
-    """An upscale function for --model / --checkpoint, and its label."""
+def _load_model(arguments):
+    """The Keras model named by --model / --checkpoint (published weights by default)."""
     from srlib import models, train
 
     if arguments.checkpoint:
@@ -25,31 +29,35 @@ def _model_upscaler(arguments):
 
         path = Path(arguments.checkpoint)
         if path.suffix == ".keras":
-            model = keras.models.load_model(path)
-        elif arguments.model and (path.is_dir() or path.name.endswith(".weights.h5")):
-            if path.is_dir():
-                from srlib.checkpoint import CheckpointSaver
-                model = train.compiled_model(arguments.model, arguments.scale, train.RECIPES[arguments.model])
-                if CheckpointSaver(path, model).restore("best") is None:
-                    raise FileNotFoundError(f"--checkpoint {path}: no checkpoint in this folder")
-            else:
-                model = models.build(arguments.model, arguments.scale)
-                model.load_weights(path)
-        else:
-            raise ValueError(f"--checkpoint {path}: expected a .keras file, or a .weights.h5 file or a "
-                             "training run folder together with --model NAME")
-        return models.upscaler(model, arguments.scale), arguments.model or path.stem
-    key = f"{arguments.model}_x{arguments.scale}"
+            return keras.models.load_model(path, compile=False)
+        if arguments.model and path.is_dir():
+            from srlib.checkpoint import CheckpointSaver
+            model = train.compiled_model(arguments.model, arguments.scale, train.RECIPES[arguments.model])
+            if CheckpointSaver(path, model).restore("best") is None:
+                raise FileNotFoundError(f"--checkpoint {path}: no checkpoint in this folder")
+            return model
+        if arguments.model and path.name.endswith(".weights.h5"):
+            model = models.build(arguments.model, arguments.scale)
+            model.load_weights(path)
+            return model
+        raise ValueError(f"--checkpoint {path}: expected a .keras file, or a .weights.h5 file or a "
+                         "training run folder together with --model NAME")
     manifest = train.read_manifest()
-    if key not in manifest["models"]:
-        multi = [k for k, e in manifest["models"].items()
-                 if e["model"] == arguments.model and arguments.scale in e["scales"]]
-        if not multi:
-            raise ValueError(f"--model {arguments.model} --scale {arguments.scale}: no published weights; "
-                             f"available: {sorted(manifest['models'])}")
-        key = multi[0]
-    model, _ = train.load_published(key)
-    return models.upscaler(model, arguments.scale), arguments.model
+    candidates = [key for key, entry in sorted(manifest["models"].items())
+                  if entry["model"] == arguments.model and arguments.scale in entry["scales"]]
+    if not candidates:
+        raise ValueError(f"--model {arguments.model} --scale {arguments.scale}: no published weights in "
+                         f"checkpoints/manifest.json (available: {sorted(manifest['models'])}); "
+                         "train and publish them, or pass --checkpoint")
+    return train.load_published(candidates[0])[0]
+
+
+def _model_upscaler(arguments):
+    """An upscale function for --model / --checkpoint, and its label."""
+    from srlib import models
+
+    label = arguments.model or Path(arguments.checkpoint).stem
+    return models.upscaler(_load_model(arguments), arguments.scale), label
 
 
 def _evaluate(arguments):
@@ -67,6 +75,35 @@ def _evaluate(arguments):
         print(evaluate.PROTOCOL)
         print(evaluate.format_table([result]))
     return 0
+
+
+def _upscale(arguments):
+    from srlib import inference
+
+    model = _load_model(arguments) if (arguments.model or arguments.checkpoint) else None
+    common = dict(model=model, tile=arguments.tile, overlap=arguments.overlap, method=arguments.method)
+    if arguments.command == "upscale":
+        written = inference.upscale_file(arguments.input, arguments.output, arguments.scale, **common)
+        print(f"wrote {written}")
+    else:
+        frames = inference.upscale_video(arguments.input, arguments.output, arguments.scale, **common)
+        print(f"wrote {arguments.output} ({frames} frames)")
+    return 0
+
+
+def _export(arguments):
+    from srlib import export
+
+    card = export.export_tflite(_load_model(arguments), arguments.output, tile_shape=tuple(arguments.tile),
+                                mode=arguments.mode, scale=arguments.scale, name=arguments.model)
+    print(export.format_model_card(card))
+    return 0
+
+
+def _check_gpu(arguments):
+    from srlib import gpu_check
+
+    return gpu_check.run_check_gpu(arguments.tflite, quantized_ok=arguments.quantized_ok)
 
 
 def _train(arguments):
@@ -143,6 +180,34 @@ def build_parser():
 
     datasets_parser = commands.add_parser("datasets", help="registered datasets and where they resolve")
     datasets_parser.set_defaults(handler=_datasets)
+
+    for command in ("upscale", "upscale-video"):
+        sub = commands.add_parser(command, help=f"{command} a file with an FIR method or a model, tiled")
+        sub.add_argument("input")
+        sub.add_argument("output")
+        sub.add_argument("--scale", type=int, required=True)
+        sub.add_argument("--method", default=None, help=f"FIR method ({', '.join(FIR_METHODS)}); "
+                         "with a model: its input interpolation")
+        sub.add_argument("--model", help="model name (published weights, or --checkpoint)")
+        sub.add_argument("--checkpoint", help="a .keras file, or .weights.h5 / run folder with --model")
+        sub.add_argument("--tile", type=int, default=None, help="LR tile size (default: model's)")
+        sub.add_argument("--overlap", default="auto", type=lambda v: v if v == "auto" else int(v),
+                         help="tile overlap in LR pixels, or 'auto' (the receptive-field radius)")
+        sub.set_defaults(handler=_upscale)
+
+    export_parser = commands.add_parser("export", help="TFLite export for a fixed tile, with a model card")
+    export_parser.add_argument("--model", required=True)
+    export_parser.add_argument("--scale", type=int, required=True)
+    export_parser.add_argument("--checkpoint", help="weights to export (default: published)")
+    export_parser.add_argument("--tile", type=int, nargs=2, default=[64, 64], metavar=("H", "W"))
+    export_parser.add_argument("--mode", default="float16", choices=["float32", "float16", "dynamic_int8", "int8"])
+    export_parser.add_argument("--output", required=True, help="the .tflite file to write")
+    export_parser.set_defaults(handler=_export)
+
+    check_parser = commands.add_parser("check-gpu", help="offline TFLite GPU-delegate compatibility check")
+    check_parser.add_argument("tflite")
+    check_parser.add_argument("--quantized-ok", action="store_true", help="accept int8 activations")
+    check_parser.set_defaults(handler=_check_gpu)
 
     from srlib import train
 

@@ -1,50 +1,44 @@
 """Training and validation pipelines: random HR patches, MATLAB-bicubic LR, augmentations.
 
-Training pairs are made on the fly from whole HR images held in memory, so the
-network never sees the same patch twice and nothing is written to disk:
+Training pairs are made on the fly from whole HR images held in memory (uint8), so
+no patch is seen twice and nothing is written to disk. Per batch:
 
-1. **Crop** a square HR patch of ``hr_patch_size`` (a multiple of every scale) at a
-   random position of an image. Geometric augmentations are folded into the gather
-   that crops: ``flip`` and ``rotate90`` (the 8 symmetries of the square, free) and a
-   ``perspective`` warp, sampled bilinearly from the whole image so that a warped
+1. **Crop** square HR patches of ``hr_patch_size`` (a multiple of every scale) at
+   random positions. Geometric augmentations are folded into the gather that crops:
+   ``flip`` and ``rotate90`` (the 8 symmetries of the square, free) and a
+   ``perspective`` warp sampled bilinearly from the whole image, so that a warped
    patch shows real content rather than padding.
-2. **HR augmentations** change the target itself, so LR and HR stay consistent:
-   photometric (``brightness``, ``contrast``, ``gamma``, ``hue``) and content
-   (``cutout`` holes, ``text_overlay`` glyphs).
-3. **Degradation** makes the input from the (unchanged) target: optical ``blur_sigma``
-   before the downscale (lens and anti-alias filter act on the scene), then
-   ``imresize(hr, 1 / scale)`` with :mod:`srlib.resize` (MATLAB bicubic by default),
-   then sensor noise (``poisson_peak`` shot noise, ``gaussian_noise_sigma`` read noise),
-   8-bit quantisation like the evaluation protocol, and ``jpeg_quality`` last (the codec
-   sees the 8-bit image a camera would store).
-4. **Format**: Y of BT.601 (:func:`srlib.color.rgb_to_y`, in [16/255, 235/255]) or RGB;
-   optionally the LR interpolated back to HR size (SRCNN/VDSR inputs).
+2. **Change the target** (LR follows, as it is made from it): photometric
+   (``brightness``, ``contrast``, ``gamma``, ``hue``) and content (``cutout`` holes,
+   ``text_overlay`` glyphs).
+3. **Degrade** the target into the input: ``blur_sigma`` before the downscale (optics
+   blur the scene), ``imresize(hr, 1 / scale)`` (:mod:`srlib.resize`, MATLAB bicubic by
+   default), sensor noise on LR (``poisson_peak`` shot noise, ``gaussian_noise_sigma``
+   read noise), 8-bit rounding as in the evaluation protocol, then ``jpeg_quality``
+   (the codec compresses the 8-bit image a camera stores).
+4. **Format**: Y of BT.601 (:func:`srlib.color.rgb_to_y`, in [16/255, 235/255]) or RGB,
+   LR optionally interpolated back to HR size (SRCNN/VDSR inputs).
 
-Everything before step 4 works on RGB: greyscale images are repeated to three
-channels (``greyscale="repeat"``) or left out (``"drop"``), so that hue and JPEG see
-colour and the Y of training patches is computed as at evaluation time.
+Steps 1-3 work in RGB, so LR luma is the Y of an 8-bit RGB LR, as at evaluation
+time; greyscale images are repeated to RGB or dropped (``greyscale``).
 
-Design for speed: the pipeline works on whole batches, not examples. One ``map``
-call gathers ``batch_size`` patches from a flat uint8 buffer of all images and runs
-every op once per batch, which keeps op-dispatch overhead ``batch_size`` times lower
-than ``map`` + ``batch``; batches are full by construction (``drop_remainder``
-semantics) and ``prefetch`` overlaps them with training.
+Speed: one ``map`` call makes a whole batch (gathering ``batch_size`` patches from a
+flat buffer of all images), so every op is dispatched once per batch rather than per
+example; batches are full by construction and ``prefetch`` overlaps them with training.
 
-Design for determinism: no op has hidden state. Batch ``b`` of epoch ``e`` is a pure
-function of ``(seed, e, b)``: its key is ``stateless_fold_in([seed, e], b)``, and each
-random decision (crop, flip, every augmentation's parameters and its coin) draws from
-its own named stream folded into that key with ``tf.random.stateless_*``. Enabling one
-augmentation therefore leaves the crops and the other augmentations unchanged. The
-images of an epoch follow stateless permutations (``RandomIndexShuffle``), one per pass
-over the set, so every image is used equally often. Epoch ``e`` of a fresh
-``training_dataset(..., seed, epoch=e)`` equals epoch ``e`` of a run started at 0,
-which is what bitwise resume from a checkpoint needs.
+Determinism: batch ``b`` of epoch ``e`` is a pure function of ``(seed, e, b)``. Its key
+is ``stateless_fold_in([seed, e], b)``, and each random decision (crop, flip, each
+augmentation's parameter and coin, the scale) draws with ``tf.random.stateless_*``
+from its own named stream under that key, so enabling one augmentation leaves the
+others and the crops unchanged. Images follow stateless permutations
+(``RandomIndexShuffle``), one per pass over the set, so each is used equally often. A
+fresh ``training_dataset(..., seed=s, epoch=e)`` therefore starts exactly where epoch
+``e`` of a run from 0 is, which bitwise resume from a checkpoint needs.
 
-Multi-scale training (``scale=[2, 3, 4]``, VDSR) draws one scale per batch, so that
-every batch has one LR shape even without ``upsampled_input``.
+Multi-scale training (``scale=[2, 3, 4]``, VDSR) draws one scale per batch, so every
+batch has a single LR shape even without ``upsampled_input``.
 
-Validation uses whole images under the paper protocol (:func:`srlib.resize.degrade`):
-see :func:`validation_images`.
+Validation (:func:`validation_images`) uses whole images under the paper protocol.
 """
 
 import dataclasses
@@ -68,47 +62,41 @@ GREYSCALE_MODES = ("repeat", "drop")
 # Augmentation config
 # ----------------------------------------------------------------------------
 
-# Scalar fields: value in (0, largest].
-_SCALAR_LIMITS = {"perspective": 0.45, "brightness": 1.0, "hue": 0.5, "cutout": 1.0, "text_overlay": 1.0}
-# Range fields: (low, high) with smallest <= low <= high <= largest; `strict` excludes smallest.
-_RANGE_LIMITS = {"contrast": (0.0, math.inf, False), "gamma": (0.0, math.inf, True),
-                 "blur_sigma": (0.0, 10.0, False), "gaussian_noise_sigma": (0.0, 1.0, False),
-                 "poisson_peak": (0.0, math.inf, True), "jpeg_quality": (0, 100, False)}
+# field: (smallest, largest, smallest excluded, whether a (low, high) range)
+_LIMITS = {"perspective": (0, 0.45, True, False), "brightness": (0, 1, True, False),
+           "hue": (0, 0.5, True, False), "cutout": (0, 1, True, False), "text_overlay": (0, 1, True, False),
+           "contrast": (0, math.inf, False, True), "gamma": (0, math.inf, True, True),
+           "blur_sigma": (0, 10, False, True), "gaussian_noise_sigma": (0, 1, False, True),
+           "poisson_peak": (0, math.inf, True, True), "jpeg_quality": (0, 100, False, True)}
 
 
 @dataclasses.dataclass(frozen=True)
 class Augmentations:
     """Which augmentations and degradations to apply, and how strongly; all off by default.
 
-    Flip and rotation pick uniformly among their symmetries. Every other enabled
-    field applies to a fraction ``probability`` of the examples, each with its own
-    coin, with a parameter drawn uniformly from its range.
+    ``flip`` and ``rotate90`` pick uniformly among their symmetries. Every other enabled
+    field applies to a fraction ``probability`` of the examples (a coin per example and
+    field), with its parameter drawn uniformly from the range given. Ranges are
+    ``(low, high)`` pairs.
 
     Args:
         flip (bool): mirror left-right half of the time. Default: False.
         rotate90 (bool): rotate by 0, 90, 180 or 270 degrees. Default: False.
-        perspective (float | None): max corner displacement of a random projective
-            warp of HR, as a fraction of the patch side, in (0, 0.45]. e.g. 0.1.
-            Sampled bilinearly from the whole image, clamped at its edges.
-        brightness (float | None): max offset added to HR, in (0, 1]. e.g. 0.1.
-        contrast ((float, float) | None): range of the factor scaling HR about its mean.
-        gamma ((float, float) | None): range of the exponent applied to HR, > 0.
-        hue (float | None): max rotation of HR colours about the grey axis, in turns,
-            in (0, 0.5].
-        cutout (float | None): max side of one rectangular hole of random colour in HR,
-            as a fraction of the patch side, in (0, 1].
-        text_overlay (float | None): height of a short string of glyphs drawn in a
-            random colour on HR, as a fraction of the patch side, in (0, 1].
-        blur_sigma ((float, float) | None): Gaussian blur sigma range in HR pixels,
-            within [0, 10], applied before the downscale (LR only).
-        gaussian_noise_sigma ((float, float) | None): std range of additive Gaussian
-            noise on LR values in [0, 1], within [0, 1].
-        poisson_peak ((float, float) | None): range of the photon count of a white
-            LR pixel for Poisson (shot) noise, > 0; lower is noisier.
-        jpeg_quality ((int, int) | None): JPEG quality range for re-compressing the
-            8-bit LR, within [0, 100].
-        probability (float): chance each enabled non-symmetry augmentation is
-            applied to an example, in [0, 1]. Default: 1.0.
+        perspective (float | None): max corner shift of a projective warp, as a fraction
+            of the patch side, in (0, 0.45]; e.g. 0.1. Clamped at the image edges.
+        brightness (float | None): max offset added to HR, in (0, 1].
+        contrast (range | None): factor scaling HR about its mean, >= 0.
+        gamma (range | None): exponent applied to HR, > 0.
+        hue (float | None): max rotation of colours about the grey axis, in turns, (0, 0.5].
+        cutout (float | None): max side of one hole of random colour, fraction of the side, (0, 1].
+        text_overlay (float | None): glyph height, fraction of the side, (0, 1]: up to four
+            glyphs in a random colour.
+        blur_sigma (range | None): Gaussian sigma in HR pixels, within [0, 10].
+        gaussian_noise_sigma (range | None): std of noise on LR values in [0, 1], within [0, 1].
+        poisson_peak (range | None): photon count of a white LR pixel, > 0; lower is noisier.
+        jpeg_quality (range | None): JPEG quality of the 8-bit LR, within [0, 100].
+        probability (float): chance an enabled augmentation (other than the symmetries)
+            applies to an example, in [0, 1]. Default: 1.0.
     """
 
     flip: bool = False
@@ -130,22 +118,21 @@ class Augmentations:
         for name in ("flip", "rotate90"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"`{name}` must be True or False. Received: {name}={getattr(self, name)!r}")
-        for name, largest in _SCALAR_LIMITS.items():
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, (int, float)) and 0 < value <= largest):
-                raise ValueError(f"`{name}` must be None or a number in (0, {largest}]. Received: {name}={value!r}")
-        for name, (smallest, largest, strict) in _RANGE_LIMITS.items():
+        for name, (smallest, largest, strict, is_range) in _LIMITS.items():
             value = getattr(self, name)
             if value is None:
                 continue
-            low_ok = lambda low: low > smallest if strict else low >= smallest  # noqa: E731
-            if (not isinstance(value, (tuple, list)) or len(value) != 2
-                    or not all(isinstance(v, (int, float)) for v in value)
-                    or not (low_ok(value[0]) and value[0] <= value[1] <= largest)):
-                bound = "(" if strict else "["
-                raise ValueError(f"`{name}` must be None or a (low, high) pair with low <= high within "
-                                 f"{bound}{smallest}, {largest}]. Received: {name}={value!r}")
-            object.__setattr__(self, name, tuple(value))
+            values = tuple(value) if is_range and isinstance(value, (tuple, list)) else (value,)
+            valid = (len(values) == 1 + is_range
+                     and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+                     and (values[0] > smallest if strict else values[0] >= smallest)
+                     and values[0] <= values[-1] <= largest)
+            if not valid:
+                kind = "a (low, high) pair, low <= high, within" if is_range else "a number in"
+                raise ValueError(f"`{name}` must be None or {kind} {'(' if strict else '['}{smallest}, {largest}]. "
+                                 f"Received: {name}={value!r}")
+            if is_range:
+                object.__setattr__(self, name, values)
         if not (isinstance(self.probability, (int, float)) and 0 <= self.probability <= 1):
             raise ValueError(f"`probability` must be in [0, 1]. Received: probability={self.probability!r}")
 
@@ -236,26 +223,34 @@ def _epoch_order(epoch_key, examples, num_images):
 
 
 # ----------------------------------------------------------------------------
-# Crop with flips and rotations, and HR augmentations. (B, P, P, 3) float in [0, 1].
+# Crop (symmetries and warp folded in) and HR augmentations. (B, P, P, 3) float in [0, 1].
 # ----------------------------------------------------------------------------
 
 
-def _symmetry_grid(key, batch_size, size, flip, rotate90):
-    """Source (row, column) in the crop of every output pixel, after a random symmetry."""
-    rows = tf.broadcast_to(tf.range(size, dtype=tf.int64)[:, None], (batch_size, size, size))
-    columns = tf.broadcast_to(tf.range(size, dtype=tf.int64)[None, :], (batch_size, size, size))
-    last = size - 1
+def _symmetry(key, batch_size, size, flip, rotate90):
+    """A random symmetry of the square per example, as the source (row, column) in the
+    crop of output pixel (r, c): (B, 3) coefficients of ``offset + a * r + b * c`` each."""
+    row = tf.tile(tf.constant([[0, 1, 0]], tf.int64), [batch_size, 1])
+    column = tf.tile(tf.constant([[0, 0, 1]], tf.int64), [batch_size, 1])
+    last = tf.constant([size - 1, 0, 0], tf.int64)  # `last - x` mirrors x
     if flip:
-        mirrored = _uniform(key, "flip", [batch_size])[:, None, None] < 0.5
-        columns = tf.where(mirrored, last - columns, columns)
+        mirrored = _uniform(key, "flip", [batch_size, 1]) < 0.5
+        column = tf.where(mirrored, last - column, column)
     if rotate90:
         # k quarter turns counter-clockwise (tf.image.rot90): transpose, then flip rows and/or columns.
-        turns = tf.floor(_uniform(key, "rotate90", [batch_size]) * 4)[:, None, None]
+        turns = tf.floor(_uniform(key, "rotate90", [batch_size, 1]) * 4)
         transpose, flip_rows, flip_columns = turns % 2 == 1, turns >= 2, (turns == 1) | (turns == 2)
-        rows, columns = tf.where(transpose, columns, rows), tf.where(transpose, rows, columns)
-        rows = tf.where(flip_rows, last - rows, rows)
-        columns = tf.where(flip_columns, last - columns, columns)
-    return rows, columns
+        row, column = tf.where(transpose, column, row), tf.where(transpose, row, column)
+        row = tf.where(flip_rows, last - row, row)
+        column = tf.where(flip_columns, last - column, column)
+    return row, column
+
+
+def _affine_grid(coefficients, size):
+    """(B, P, P) values ``offset + a * r + b * c`` from (B, 3) coefficients."""
+    positions = tf.range(size, dtype=coefficients.dtype)
+    offset, per_row, per_column = (coefficients[:, index, None, None] for index in range(3))
+    return offset + per_row * positions[:, None] + per_column * positions[None, :]
 
 
 def _crop(store, image_index, key, size, augmentations):
@@ -265,15 +260,18 @@ def _crop(store, image_index, key, size, augmentations):
     corner = _uniform(key, "crop", [batch_size, 2])
     top = tf.minimum(tf.cast(corner[:, 0] * tf.cast(heights - size + 1, tf.float32), tf.int64), heights - size)
     left = tf.minimum(tf.cast(corner[:, 1] * tf.cast(widths - size + 1, tf.float32), tf.int64), widths - size)
-    rows, columns = _symmetry_grid(key, batch_size, size, augmentations.flip, augmentations.rotate90)
-    first, widths = tf.gather(store.offsets, image_index)[:, None, None], widths[:, None, None]
+    row, column = _symmetry(key, batch_size, size, augmentations.flip, augmentations.rotate90)
+    first = tf.gather(store.offsets, image_index)
     if not augmentations.perspective:
-        pixel = first + (top[:, None, None] + rows) * widths + left[:, None, None] + columns
-        return tf.cast(tf.gather(store.pixels, pixel), tf.float32) / 255.0
+        # Pixel (top + row, left + column) of the image is affine in (r, c) too: one gather.
+        start = (first + top * widths + left)[:, None] * tf.constant([1, 0, 0], tf.int64)
+        pixel = start + row * widths[:, None] + column
+        return tf.cast(tf.gather(store.pixels, _affine_grid(pixel, size)), tf.float32) / 255.0
+    first, widths = first[:, None, None], widths[:, None, None]
     # The warp samples the whole image (real context where a warped patch reaches past
     # the crop), bilinearly; unwarped examples get the identity, i.e. exact pixels.
     transforms = _perspective_transforms(key, batch_size, size, augmentations)
-    x, y = tf.cast(columns, tf.float32), tf.cast(rows, tf.float32)
+    x, y = tf.cast(_affine_grid(column, size), tf.float32), tf.cast(_affine_grid(row, size), tf.float32)
     a = [transforms[:, index, None, None] for index in range(8)]
     denominator = a[6] * x + a[7] * y + 1
     u = tf.cast(left, tf.float32)[:, None, None] + (a[0] * x + a[1] * y + a[2]) / denominator
@@ -285,8 +283,8 @@ def _crop(store, image_index, key, size, augmentations):
     u0, v0 = tf.cast(u0, tf.int64), tf.cast(v0, tf.int64)
     u1, v1 = tf.minimum(u0 + 1, widths - 1), tf.minimum(v0 + 1, heights[:, None, None] - 1)
 
-    def at(row, column):
-        return tf.cast(tf.gather(store.pixels, first + row * widths + column), tf.float32) / 255.0
+    def at(image_row, image_column):
+        return tf.cast(tf.gather(store.pixels, first + image_row * widths + image_column), tf.float32) / 255.0
 
     upper = at(v0, u0) * (1 - fraction_u) + at(v0, u1) * fraction_u
     lower = at(v1, u0) * (1 - fraction_u) + at(v1, u1) * fraction_u
@@ -515,52 +513,53 @@ def _check_positive_int(value, name, minimum=1):
         raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
 
 
-def _check_common(channels, upsample_method):
+def _check_method(method, name):
+    try:
+        resolve_method(method)
+    except ValueError as error:
+        raise ValueError(f"`{name}`: {error}") from None
+
+
+def _check_channels(channels):
     if channels not in CHANNELS:
         raise ValueError(f"`channels` must be one of {CHANNELS}. Received: channels={channels!r}")
-    try:
-        resolve_method(upsample_method)
-    except ValueError as error:
-        raise ValueError(f"`upsample_method`: {error}") from None
 
 
 def training_dataset(images, scale, hr_patch_size, batch_size=16, steps_per_epoch=None, seed=0, epoch=0,
                      epochs=None, channels="y", upsampled_input=False, downscale_method="bicubic",
                      upsample_method="bicubic", quantize=True, augmentations=None, greyscale="repeat", limit=None):
-    """Random ``(lr, hr)`` training batches, deterministic in ``(seed, epoch)``.
+    """Random ``(lr, hr)`` training batches, a function of ``(seed, epoch)``.
 
-    Use with ``model.fit(dataset, epochs=E, steps_per_epoch=S, initial_epoch=epoch)``
-    and the same ``S``; on resume, build the dataset again with ``epoch`` set to the
-    restored epoch.
+    Use as ``model.fit(dataset, epochs=E, steps_per_epoch=S, initial_epoch=epoch)``
+    with the same ``S``; to resume, build it again with ``epoch`` = the restored epoch.
 
     Args:
-        images: dataset name or folder (``datasets.load_images``), or a list of uint8
-            ``(H, W, 1|3)`` arrays or ``(stem, array)`` pairs. Held in memory as uint8.
-        scale (int | list[int]): downscaling factor, or several for multi-scale
-            training (one drawn per batch).
-        hr_patch_size (int): side of the square HR patch, a multiple of every scale
-            (LR side ``hr_patch_size // scale``). Smaller images are left out.
+        images: dataset name or folder (:func:`srlib.datasets.load_images`), or uint8
+            ``(H, W, 1|3)`` arrays or ``(stem, array)`` pairs. Images smaller than the
+            patch are left out.
+        scale (int | list[int]): downscaling factor; a list draws one per batch.
+        hr_patch_size (int): HR patch side, a multiple of every scale (LR side P / s).
         batch_size (int): patches per batch. Default: 16.
-        steps_per_epoch (int | None): batches per epoch. Default: one patch per
-            image, ``max(1, num_images // batch_size)``.
-        seed (int): the seed every random decision derives from. Default: 0.
-        epoch (int): first epoch to produce (the resume point). Default: 0.
-        epochs (int | None): number of epochs to produce; None repeats forever.
-        channels (str): ``"y"`` (BT.601 luma, 1 channel) or ``"rgb"``. Default: "y".
-        upsampled_input (bool): return LR interpolated back to HR size (SRCNN,
-            VDSR) instead of the small LR. Default: False.
+        steps_per_epoch (int | None): batches per epoch. Default: one patch per image,
+            ``max(1, num_images // batch_size)``.
+        seed (int): the seed of every random decision. Default: 0.
+        epoch (int): the first epoch produced (the resume point). Default: 0.
+        epochs (int | None): epochs produced; None repeats forever. Default: None.
+        channels (str): ``"y"`` (BT.601 luma) or ``"rgb"``. Default: "y".
+        upsampled_input (bool): LR interpolated back to HR size. Default: False.
         downscale_method: :func:`srlib.resize.imresize` method making LR. Default: "bicubic".
-        upsample_method: method for ``upsampled_input``. Default: "bicubic".
-        quantize (bool): round LR to 8 bits as the evaluation protocol does. Default: True.
+        upsample_method: the method for ``upsampled_input``. Default: "bicubic".
+        quantize (bool): round LR to 8 bits as the protocol does, else keep it float
+            (clipped to [0, 1] either way). Default: True.
         augmentations (Augmentations | None): see :class:`Augmentations`. Default: none.
-        greyscale (str): ``"repeat"`` greyscale images to RGB or ``"drop"`` them.
+        greyscale (str): ``"repeat"`` greyscale images to RGB (their Y then has the
+            studio-swing range of every patch) or ``"drop"`` them. Default: "repeat".
         limit (int | None): load only the first ``limit`` images of a named dataset.
 
     Returns:
-        A ``tf.data.Dataset`` of ``(lr, hr)`` float32 batches in [0, 1]: ``hr``
-        ``(B, P, P, C)``; ``lr`` ``(B, P / s, P / s, C)``, or ``(B, P, P, C)`` with
-        ``upsampled_input``; ``C`` is 1 for ``"y"``, 3 for ``"rgb"``. With several
-        scales and small LR, the LR spatial sizes are ``None`` in the element spec.
+        A ``tf.data.Dataset`` of float32 ``(lr, hr)`` in [0, 1]: ``hr`` (B, P, P, C), ``lr``
+        (B, P / s, P / s, C) or (B, P, P, C) upsampled; C = 1 for Y, 3 for RGB. With
+        several scales and small LR, the LR spatial sizes are None in the element spec.
     """
     scales = tuple(scale) if isinstance(scale, (list, tuple)) else (scale,)
     if not scales:
@@ -577,11 +576,9 @@ def training_dataset(images, scale, hr_patch_size, batch_size=16, steps_per_epoc
     _check_positive_int(epoch, "epoch", minimum=0)
     if epochs is not None:
         _check_positive_int(epochs, "epochs")
-    _check_common(channels, upsample_method)
-    try:
-        resolve_method(downscale_method)
-    except ValueError as error:
-        raise ValueError(f"`downscale_method`: {error}") from None
+    _check_channels(channels)
+    _check_method(downscale_method, "downscale_method")
+    _check_method(upsample_method, "upsample_method")
     augmentations = Augmentations() if augmentations is None else augmentations
     if not isinstance(augmentations, Augmentations):
         raise ValueError(f"`augmentations` must be an Augmentations or None. Received: {augmentations!r}")
@@ -597,8 +594,9 @@ def training_dataset(images, scale, hr_patch_size, batch_size=16, steps_per_epoc
     first = epoch * steps_per_epoch
     numbers = (tf.data.Dataset.counter(first) if epochs is None
                else tf.data.Dataset.range(first, first + epochs * steps_per_epoch))
-    dataset = numbers.map(functools.partial(_make_batch, store, recipe, seed),
-                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    # No Python control flow depends on tensors, so AutoGraph (slow to convert) is skipped.
+    make_batch = tf.autograph.experimental.do_not_convert(functools.partial(_make_batch, store, recipe, seed))
+    dataset = numbers.map(make_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     options = tf.data.Options()
     options.deterministic = True
     return dataset.prefetch(tf.data.AUTOTUNE).with_options(options)
@@ -606,26 +604,28 @@ def training_dataset(images, scale, hr_patch_size, batch_size=16, steps_per_epoc
 
 def validation_images(dataset, scale, channels="y", upsampled_input=False, upsample_method="bicubic",
                       dtype="float32", limit=None):
-    """Whole-image ``(lr, hr)`` pairs under the paper protocol, as NumPy arrays.
+    """Whole-image ``(lr, hr)`` NumPy pairs under the paper protocol.
 
-    HR is cropped to a multiple of ``scale`` and LR is MATLAB bicubic of the uint8 HR,
-    rounded to 8 bits (:func:`srlib.resize.degrade`, as :mod:`srlib.evaluate` uses).
+    HR cropped to a multiple of ``scale``, LR = MATLAB bicubic of the uint8 HR rounded
+    to 8 bits: :func:`srlib.resize.degrade`, as :mod:`srlib.evaluate` uses.
 
     Args:
         dataset: registered dataset name or folder path.
         scale (int): downscaling factor.
-        channels (str): ``"y"`` or ``"rgb"``; greyscale images stay as they are for Y
-            (the protocol measures them directly) and are repeated for RGB.
+        channels (str): ``"y"`` or ``"rgb"``. Greyscale images stay grey for Y (as the
+            protocol measures them) and are repeated for RGB. Default: "y".
         upsampled_input (bool): LR interpolated to HR size with ``upsample_method``.
-        dtype (str): ``"float32"`` (values in [0, 1], like :func:`training_dataset`) or
-            ``"uint8"`` (every step rounded to 8 bits).
+        dtype (str): ``"float32"`` in [0, 1] (as :func:`training_dataset`) or ``"uint8"``
+            (every step rounded). Default: "float32".
         limit (int | None): only the first ``limit`` images.
 
     Returns:
-        A list of ``(lr, hr)``: ``(h, w, C)`` and ``(h * scale, w * scale, C)``.
+        A list of ``(lr, hr)``, ``(h, w, C)`` and ``(h * scale, w * scale, C)``
+        (LR at HR size with ``upsampled_input``).
     """
     _check_positive_int(scale, "scale")
-    _check_common(channels, upsample_method)
+    _check_channels(channels)
+    _check_method(upsample_method, "upsample_method")
     if dtype not in ("float32", "uint8"):
         raise ValueError(f"`dtype` must be 'float32' or 'uint8'. Received: dtype={dtype!r}")
     pairs = []
@@ -645,11 +645,8 @@ def validation_images(dataset, scale, channels="y", upsampled_input=False, upsam
 
 
 def validation_dataset(dataset, scale, channels="y", upsampled_input=False, upsample_method="bicubic", limit=None):
-    """:func:`validation_images` as a ``tf.data.Dataset`` of float32 batches of one image.
-
-    For ``model.fit(validation_data=...)``; the spatial sizes are ``None`` because
-    every image has its own.
-    """
+    """:func:`validation_images` (float32) as a dataset of one-image batches with None
+    spatial sizes (every image has its own), for ``model.fit(validation_data=...)``."""
     pairs = validation_images(dataset, scale, channels, upsampled_input, upsample_method, "float32", limit)
     depth = 1 if channels == "y" else 3
     spec = tf.TensorSpec((None, None, depth), tf.float32)
@@ -661,22 +658,21 @@ def augmentation_examples(image, scale=2, hr_patch_size=None, augmentations=EXAM
                           channels="rgb", upsampled_input=False):
     """One ``(lr, hr)`` example per enabled augmentation, for a notebook figure.
 
-    The central square of ``image`` goes through the training pipeline once with no
-    augmentation (``"none"``) and once with each augmentation of ``augmentations`` alone,
-    always applied; a symmetry that happens to draw the identity is drawn again, so
-    every panel shows its effect.
+    The central square of ``image`` goes through the training pipeline with no
+    augmentation (``"none"``), then with each augmentation alone, always applied; a
+    symmetry that draws the identity is drawn again, so every panel shows its effect.
 
     Args:
         image: uint8 ``(H, W, 1|3)`` array.
         scale (int): downscaling factor. Default: 2.
-        hr_patch_size (int | None): side of the central square; default the largest
-            multiple of ``scale`` up to ``min(H, W, 192)``.
-        augmentations (Augmentations): settings to show. Default: EXAMPLE_AUGMENTATIONS.
+        hr_patch_size (int | None): side of the square; default the largest multiple
+            of ``scale`` up to ``min(H, W, 192)``.
+        augmentations (Augmentations): the settings shown. Default: EXAMPLE_AUGMENTATIONS.
         seed (int): the first seed tried. Default: 0.
-        channels, upsampled_input: as in :func:`training_dataset`.
+        channels, upsampled_input: as in :func:`training_dataset`. Default: RGB, small LR.
 
     Returns:
-        ``{name: (lr, hr)}`` of float32 NumPy arrays ``(h, w, C)`` in [0, 1].
+        ``{name: (lr, hr)}``, float32 NumPy ``(h, w, C)`` arrays in [0, 1].
     """
     image = _load_rgb_images([np.asarray(image)], "repeat", scale, None)[0]
     size = hr_patch_size or min(*image.shape[:2], 192) // scale * scale

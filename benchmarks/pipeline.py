@@ -1,0 +1,113 @@
+"""Is the training pipeline ever the bottleneck? srlib.data batches/s against an ESPCN train step.
+
+    python benchmarks/pipeline.py [--dataset T91] [--batches 200] [--steps 50] [--rounds 5]
+
+ESPCN setting: x3, LR patch 17 -> HR 51, batch 16, Y channel. Measures, in one run and
+in interleaved rounds, the pipeline alone under four augmentation settings and train
+steps of an ESPCN-sized model (conv5x5 64 -> conv3x3 32 -> conv3x3 9 -> depth_to_space 3)
+on a cached batch, so that the model time has no input cost. Prints medians and ratios.
+Target (issue "data pipeline"): the pipeline at least 5x faster than a train step.
+"""
+
+import argparse
+import dataclasses
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from srlib import data, datasets
+from srlib.layers import DepthToSpace
+
+SCALE, HR_PATCH_SIZE, BATCH_SIZE = 3, 51, 16
+
+
+def measure(run, count):
+    """``(batches per second, CPU milliseconds per batch)`` of ``run(count)``, which
+    processes ``count`` batches. CPU time counts every thread of this process."""
+    start, start_cpu = time.perf_counter(), time.process_time()
+    run(count)
+    return count / (time.perf_counter() - start), 1e3 * (time.process_time() - start_cpu) / count
+
+
+def pipeline_runner(iterator):
+    def run(count):
+        for _ in range(count):
+            next(iterator)
+    return run
+
+
+def espcn():
+    return keras.Sequential([
+        keras.Input((None, None, 1)),
+        keras.layers.Conv2D(64, 5, padding="same", activation="tanh"),
+        keras.layers.Conv2D(32, 3, padding="same", activation="tanh"),
+        keras.layers.Conv2D(SCALE**2, 3, padding="same"),
+        DepthToSpace(SCALE),
+    ])
+
+
+def training_runner(batch):
+    """``model.fit`` for ``count`` steps on a cached batch, so that the model time has no input cost."""
+    model = espcn()
+    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    cached = tf.data.Dataset.from_tensors(batch).repeat()
+    model.fit(cached, epochs=1, steps_per_epoch=10, shuffle=False, verbose=0)  # warm-up: tracing
+
+    def run(count):
+        model.fit(cached, epochs=1, steps_per_epoch=count, shuffle=False, verbose=0)
+    return run
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="T91", help="training set; 'embedded' needs no files")
+    parser.add_argument("--batches", type=int, default=200,
+                        help="pipeline batches per round; many, so that what prefetch buffered between rounds "
+                             "is a small part")
+    parser.add_argument("--steps", type=int, default=50, help="train steps per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    arguments = parser.parse_args()
+
+    try:
+        images = datasets.load_images(arguments.dataset, download=False)
+    except datasets.DatasetNotFoundError:
+        print(f"{arguments.dataset} not available locally; using the embedded photos")
+        images = datasets.load_images("embedded")
+    print(f"TensorFlow {tf.__version__}, {len(images)} images, x{SCALE}, HR {HR_PATCH_SIZE} "
+          f"(LR {HR_PATCH_SIZE // SCALE}), batch {BATCH_SIZE}, Y")
+
+    settings = {
+        "plain": data.Augmentations(),
+        "flip + rotate90": data.Augmentations(flip=True, rotate90=True),
+        "blur + noise + JPEG": data.Augmentations(flip=True, rotate90=True, blur_sigma=(0.2, 2.0),
+                                                  gaussian_noise_sigma=(0.0, 0.03), jpeg_quality=(30, 95)),
+        "every augmentation, p=0.5": dataclasses.replace(data.EXAMPLE_AUGMENTATIONS, probability=0.5),
+    }
+    runners = {}
+    for name, augmentations in settings.items():
+        iterator = iter(data.training_dataset(images, SCALE, HR_PATCH_SIZE, BATCH_SIZE, steps_per_epoch=1000,
+                                              augmentations=augmentations))
+        for _ in range(10):  # warm-up: tracing, thread pools
+            next(iterator)
+        runners[name] = pipeline_runner(iterator)
+    runners["model"] = training_runner(next(iter(data.training_dataset(images, SCALE, HR_PATCH_SIZE, BATCH_SIZE))))
+
+    # Interleaved rounds and medians, because other processes sharing the CPU slow the
+    # measurements unevenly; CPU time per batch is the load-independent cost.
+    results = {name: [] for name in runners}
+    for _ in range(arguments.rounds):
+        for name, run in runners.items():
+            results[name].append(measure(run, arguments.steps if name == "model" else arguments.batches))
+    medians = {name: np.median(np.array(values), axis=0) for name, values in results.items()}
+    step_rate, step_cpu = medians.pop("model")
+    print(f"{'':<36} {'per second':>10} {'wall ms':>8} {'CPU ms':>7}  ratio to a train step: wall, CPU")
+    print(f"{'ESPCN train step (model.fit)':<36} {step_rate:10.1f} {1e3 / step_rate:8.2f} {step_cpu:7.2f}")
+    for name, (value, cpu) in medians.items():
+        print(f"{'pipeline, ' + name:<36} {value:10.1f} {1e3 / value:8.2f} {cpu:7.2f}  "
+              f"{value / step_rate:5.1f}x, {step_cpu / cpu:5.1f}x (target >= 5x)")
+
+
+if __name__ == "__main__":
+    main()
