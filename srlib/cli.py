@@ -80,8 +80,10 @@ def _evaluate(arguments):
 def _upscale(arguments):
     from srlib import inference
 
-    model = _load_model(arguments) if (arguments.model or arguments.checkpoint) else None
-    common = dict(model=model, tile=arguments.tile, overlap=arguments.overlap, method=arguments.method)
+    tflite = arguments.checkpoint and arguments.checkpoint.endswith(".tflite")
+    model = _load_model(arguments) if (arguments.model or arguments.checkpoint) and not tflite else None
+    common = dict(model=model, checkpoint=arguments.checkpoint if tflite else None, tile=arguments.tile,
+                  overlap=arguments.overlap, method=arguments.method)
     if arguments.command == "upscale":
         written = inference.upscale_file(arguments.input, arguments.output, arguments.scale, **common)
         print(f"wrote {written}")

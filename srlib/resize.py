@@ -22,7 +22,6 @@ Everything is TensorFlow ops on NHWC tensors, so it batches, runs inside
 ``tf.data`` and on a GPU. NumPy input gives NumPy output.
 """
 
-import functools
 import math
 
 import numpy as np
@@ -296,15 +295,6 @@ def _resize_batch(batched, plan):
     return result
 
 
-_calls_per_signature = {}
-
-
-@functools.lru_cache(maxsize=32)
-def _traced_resize(shape, dtype, plan):
-    return tf.function(lambda batched: _resize_batch(batched, plan),
-                       input_signature=[tf.TensorSpec(shape, dtype)], reduce_retracing=True)
-
-
 def output_size(in_size, scale):
     """MATLAB's output size for a scale factor: ``ceil(in * scale)`` per axis."""
     return tuple(int(math.ceil(length * factor - 1e-9)) for length, factor in zip(in_size, scale))
@@ -368,17 +358,7 @@ def imresize(image, scale=None, size=None, method="bicubic", antialias=None):
         scales = _as_pair(scale, "scale")
         out_size = output_size(in_size, scales)
 
-    plan = (out_size, scales, kernel, kernel_width, antialias)
-    signature = (tuple(batched.shape), input_dtype, plan)
-    if len(_calls_per_signature) > 4096:  # bounded memory over long runs on many sizes
-        _calls_per_signature.clear()
-    _calls_per_signature[signature] = _calls_per_signature.get(signature, 0) + 1
-    if tf.executing_eagerly() and _calls_per_signature[signature] > 1:
-        # Repeated shapes (video frames, batches, benchmarks) run as a traced graph, which
-        # skips eager per-op dispatch; a one-off shape is not worth the tracing time.
-        result = _traced_resize(*signature)(batched)
-    else:
-        result = _resize_batch(batched, plan)
+    result = _resize_batch(batched, (out_size, scales, kernel, kernel_width, antialias))
     if rank == 2:
         result = result[0, :, :, 0]
     elif rank == 3:

@@ -1,0 +1,56 @@
+"""The command line, end to end: upscale, export, check-gpu, and their errors."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from srlib import images, models
+
+
+def _run(*arguments, cwd=None):
+    return subprocess.run([sys.executable, "-m", "srlib", *map(str, arguments)], capture_output=True, text=True,
+                          timeout=300, cwd=cwd)
+
+
+@pytest.fixture
+def photo(tmp_path, rng):
+    path = tmp_path / "photo.png"
+    images.write_image(path, rng.integers(0, 256, (30, 40, 3), dtype=np.uint8))
+    return path
+
+
+def test_upscale_with_fir_method(photo, tmp_path):
+    completed = _run("upscale", photo, tmp_path / "big.png", "--scale", 3, "--method", "lanczos3")
+    assert completed.returncode == 0, completed.stderr
+    assert images.read_image(tmp_path / "big.png").shape == (90, 120, 3)
+
+
+def test_upscale_refuses_to_overwrite_its_input(photo):
+    before = photo.read_bytes()
+    completed = _run("upscale", photo, photo, "--scale", 2)
+    assert completed.returncode == 2 and "overwrite" in completed.stderr
+    assert photo.read_bytes() == before
+
+
+def test_export_and_check_gpu_from_a_keras_file(photo, tmp_path):
+    model_path = tmp_path / "espcn.keras"
+    models.espcn(3).save(model_path)
+    tflite = tmp_path / "espcn.tflite"
+    completed = _run("export", "--model", "espcn", "--scale", 3, "--checkpoint", model_path,
+                     "--tile", 32, 32, "--mode", "float16", "--output", tflite)
+    assert completed.returncode == 0, completed.stderr
+    assert "MACs/output pixel" in completed.stdout and tflite.is_file()
+    completed = _run("check-gpu", tflite)
+    assert completed.returncode == 0 and "all supported" in completed.stdout
+    completed = _run("upscale", photo, tmp_path / "sr.png", "--scale", 3, "--checkpoint", tflite)
+    assert completed.returncode == 0, completed.stderr
+    assert images.read_image(tmp_path / "sr.png").shape == (90, 120, 3)
+
+
+def test_bad_inputs_name_the_problem(tmp_path):
+    completed = _run("check-gpu", tmp_path / "missing.tflite")
+    assert completed.returncode == 2 and "missing.tflite" in completed.stderr
+    completed = _run("evaluate", "--model", "espcn", "--scale", 7, "--dataset", "embedded")
+    assert completed.returncode == 2 and "no published weights" in completed.stderr
