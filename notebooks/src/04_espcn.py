@@ -1,0 +1,364 @@
+# %% [markdown]
+# # 04 · ESPCN: convolutions at low resolution, one sub-pixel convolution to upscale
+#
+# **Goal.** The efficient sub-pixel convolution: compute `s²` output phases per LR pixel with an
+# ordinary convolution, then rearrange them into the HR image (pixel shuffle, `depth_to_space`).
+# Build it, start it right (ICNR), cost it for 1080p video, train it with `model.fit` and compare
+# it with bicubic and with the paper.
+#
+# **The claim we check.** Shi, Caballero, Huszár, Totz, Aitken, Bishop, Rueckert and Wang,
+# *Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel Convolutional
+# Neural Network* (CVPR 2016): upscaling at the very end, by a learned sub-pixel convolution,
+# makes a network fast enough for **1080p video in real time** (on a K2 GPU) and better than
+# SRCNN at a fraction of its cost. Trained on the 91 images: **Set5 ×3 32.55 dB** (against 30.39
+# for bicubic). The often-quoted 33.13 dB came from training on ImageNet.
+#
+# **What is new here.** `srlib.layers.DepthToSpace` (the pixel shuffle, one TFLite op) and
+# `SubPixelConv2D` with its ICNR initialisation (Aitken et al. 2017), which makes the layer start
+# as a nearest-neighbour upscale instead of `s²` unrelated filters on interleaved grids.
+#
+# **Time.** Quick mode (`SRLIB_QUICK=1`, used by the test suite): about a minute on 2 CPU
+# cores, with a few training steps (shipped weights, when present, are evaluated on the
+# full sets in every mode). Full settings: one hour of training (the CPU recipe) plus a few minutes.
+
+# %% [markdown]
+# ## Setup
+# On Colab, or anywhere `srlib` is not importable, the next cell clones the repository and
+# installs its pinned requirements (once per runtime, a few minutes). Set `SRLIB_REPOSITORY`
+# to your fork's URL if you use one.
+
+# %%
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("srlib") is None:
+    repository = os.environ.get("SRLIB_REPOSITORY", "https://github.com/srlib-notebooks/srlib.git")
+    subprocess.run(["git", "clone", "--depth", "1", repository, "srlib-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", "srlib-repo/requirements.txt"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "srlib-repo"], check=True)
+    import site
+    site.main()  # pick up the editable install without restarting the kernel
+
+# %%
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+
+import srlib
+from srlib import data, datasets, evaluate, layers, models, plots, train, training
+from srlib.checkpoint import CheckpointSaver
+
+QUICK = os.environ.get("SRLIB_QUICK") == "1"
+SCALE = 3
+print(f"srlib {srlib.__version__}, TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+      f"NumPy {np.__version__}, quick mode: {QUICK}")
+for dataset_name in ["T91", "Set5", "Set14"]:
+    print(datasets.describe(dataset_name))
+print(f"published Set5 x{SCALE}: ESPCN {evaluate.published_psnr('espcn', 'Set5', SCALE)} dB (91 images), "
+      f"SRCNN {evaluate.published_psnr('srcnn', 'Set5', SCALE)} dB (ImageNet), "
+      f"bicubic {evaluate.published_psnr('bicubic', 'Set5', SCALE)} dB")
+
+# %% [markdown]
+# ## 1. The pixel shuffle
+# `DepthToSpace(s)` turns `(H, W, C·s²)` into `(H·s, W·s, C)`: the `s²` channels of each LR pixel
+# become the `s×s` block of HR pixels above it, row by row (TensorFlow's "DCR" order: channel
+# `(i·s + j)·C + c` goes to position `(i, j)` of the block). One LR pixel with channels 0…8:
+
+# %%
+shuffle = layers.DepthToSpace(SCALE)
+one_pixel = np.arange(9, dtype="float32").reshape(1, 1, 1, 9)
+print(shuffle(one_pixel).numpy()[0, ..., 0])
+
+# %% [markdown]
+# Four LR pixels; LR pixel `p` (row-major) carries the values `10·p + channel`, so the tens digit
+# says where each HR pixel came from and the units digit which channel:
+
+# %%
+four_pixels = (10 * np.arange(4)[:, None] + np.arange(9)[None, :]).astype("float32").reshape(1, 2, 2, 9)
+print(shuffle(four_pixels).numpy()[0, ..., 0].astype(int))
+
+# %% [markdown]
+# ## 2. ICNR: start as a nearest-neighbour upscale
+# A convolution to `s²` channels followed by the shuffle is `s²` independent filters, each
+# producing one phase of the HR grid. Initialised at random, neighbouring HR pixels come from
+# unrelated filters: a checkerboard the network must first unlearn. ICNR draws one filter and
+# copies it to all `s²` phases, so at initialisation every `s×s` block is constant: the layer is
+# a convolution followed by a nearest-neighbour upscale. Below, the same `SubPixelConv2D` on the
+# LR butterfly (Y), with and without ICNR: the spread is the largest max − min inside any block.
+
+# %%
+lr_luma, hr_luma = data.validation_images("Set5", SCALE)[2]  # butterfly, Y in [0, 1], protocol LR
+figure, axes = plt.subplots(1, 3, figsize=(12, 4.3), layout="constrained")
+crop = (slice(60, 150), slice(60, 150))  # HR pixels: a 30x30 LR window, zoomed
+axes[0].imshow(hr_luma[crop][..., 0], cmap="gray", vmin=0, vmax=1)
+axes[0].set(title="HR (Y)", xlabel="HR column", ylabel="HR row")
+for axis, use_icnr in zip(axes[1:], [True, False]):
+    keras.utils.set_random_seed(0)
+    sub_pixel = layers.SubPixelConv2D(SCALE, 1, kernel_size=3, use_icnr=use_icnr)
+    output = sub_pixel(lr_luma[None]).numpy()[0, ..., 0]
+    height, width = lr_luma.shape[:2]
+    blocks = output.reshape(height, SCALE, width, SCALE)  # (LR row, phase row, LR column, phase column)
+    spread = (blocks.max(axis=(1, 3)) - blocks.min(axis=(1, 3))).max()
+    axis.imshow(output[crop], cmap="gray")
+    axis.set(title=f"untrained, ICNR {'on' if use_icnr else 'off'}: spread {spread:.2g}", xlabel="HR column",
+             ylabel="HR row")
+figure.suptitle(f"A sub-pixel convolution at initialisation (x{SCALE}, 3x3 kernel, random weights)")
+plt.show()
+
+# %% [markdown]
+# ## 3. The network and what it costs
+# `models.espcn(scale)`: `conv 5×5, 64` – tanh – `conv 3×3, 32` – tanh – `conv 3×3, s²` – shuffle,
+# all at LR resolution. The paper found tanh better than ReLU for this network (exercise 1).
+
+# %%
+model = models.build("espcn", SCALE)
+model.summary()
+print(f"receptive field: {2 * models.receptive_field(model) + 1} x {2 * models.receptive_field(model) + 1} LR pixels")
+
+# %% [markdown]
+# What real time means: a 1920×1080 frame at ×3 comes from a 640×360 LR frame. MACs per output
+# pixel from the traced graph (`models.model_cost`), next to SRCNN's and FSRCNN's, and the time
+# per frame on this machine (`predict_on_batch`, median of three; a CPU that may be shared with
+# other work, not the paper's GPU).
+
+# %%
+def seconds_per_image(network, input_image, repeats=3):
+    """Median wall time of a forward pass, after one warm-up call that builds the graph."""
+    network.predict_on_batch(input_image)
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        network.predict_on_batch(input_image)
+        timings.append(time.perf_counter() - start)
+    return float(np.median(timings))
+
+
+lr_frame = np.random.default_rng(0).uniform(0, 1, (1, 360, 640, 1)).astype("float32")
+print(f"{'network':<12} {'parameters':>10} {'MACs/output px':>15} {'GMACs per 1080p frame':>22} {'ms per frame':>13}")
+frame_costs, frame_timings = {}, {}
+for label, network in [("SRCNN 9-5-5", models.srcnn()), ("FSRCNN", models.fsrcnn(SCALE)), ("ESPCN", model)]:
+    input_size = (1080, 1920) if label.startswith("SRCNN") else (360, 640)  # SRCNN takes the upsampled frame
+    frame_costs[label] = models.model_cost(network, input_size)
+    frame_timings[label] = None if label.startswith("SRCNN") else seconds_per_image(network, lr_frame)
+    timed = "-" if frame_timings[label] is None else f"{1000 * frame_timings[label]:.0f}"
+    print(f"{label:<12} {frame_costs[label].parameters:>10,} {frame_costs[label].macs_per_output_pixel:>15,.0f} "
+          f"{frame_costs[label].macs / 1e9:>22.1f} {timed:>13}")
+print(f"(SRCNN not timed: {frame_costs['SRCNN 9-5-5'].macs / frame_costs['ESPCN'].macs:.0f}x ESPCN's MACs per frame)")
+print(f"ESPCN on this machine: {1 / frame_timings['ESPCN']:.1f} frames per second of 1080p output (Y only)")
+
+# %% [markdown]
+# ## 4. Training with `model.fit`
+# Three recipes, clearly apart:
+#
+# * **Quick mode (tests):** the five embedded photos, 5 steps × 2 epochs, a temporary run folder
+#   (so a quick run never resumes from or pollutes a real one). The network barely leaves its
+#   initialisation; the numbers below then only prove the cells run.
+# * **CPU recipe, this notebook's full setting:** `train.RECIPES["espcn"]`: Adam, learning rate
+#   10⁻³ halved every 20,000 steps, MSE, batches of 16 random 48×48 HR patches (16×16 LR, Y) from
+#   the 91 images, 500 steps per epoch, one hour on 2 CPU cores. The same recipe from a shell:
+#   `python -m srlib train --model espcn --scale 3 --minutes 60`, then
+#   `python -m srlib publish --model espcn --scale 3` copies the best epoch to `checkpoints/`
+#   (the shipped weights section 6 uses when they exist).
+# * **Paper recipe (GPU, not run here):** 17×17 LR sub-images (51×51 HR at ×3) from the 91 images,
+#   MSE, learning rate from 0.01 down to 0.0001, lowered whenever the cost stops improving by
+#   more than a threshold, stopped after 100 epochs without improvement: about three hours on a
+#   K2 GPU (seven days for the ImageNet model).
+#
+# Re-running the training cell resumes from the newest checkpoint in `RUN_DIR`; the time budget
+# counts over all resumed runs: raise `MINUTES` to train longer. (With shipped weights and no wish
+# to train, set `MINUTES = 1`: the evaluation below uses the shipped weights either way.)
+
+# %%
+TRAINING_IMAGES = "embedded" if QUICK else "T91"
+STEPS_PER_EPOCH = 5 if QUICK else 500
+EPOCHS = 2 if QUICK else 10_000  # an upper bound in the full setting: the time budget stops first
+MINUTES = 0.5 if QUICK else 60
+VALIDATION_LIMIT = 2 if QUICK else None  # first images of Set5 validated after every epoch; None: all five
+RUN_DIR = Path(tempfile.mkdtemp(prefix="notebook_espcn_quick_")) if QUICK else Path("../runs/notebook_espcn_x3")
+SEED = 0
+recipe = train.RECIPES["espcn"]
+print(recipe)
+
+# %%
+keras.utils.set_random_seed(SEED)  # the same initial weights on every fresh run
+model = train.compiled_model("espcn", SCALE, recipe)  # Adam with the recipe's step decay, MSE loss
+saver = CheckpointSaver(RUN_DIR, model, monitor="val_psnr", keep_last=2)
+initial_epoch = saver.restore_or_initialize()  # 0 on a fresh run, else the epoch to resume at
+training_batches = data.training_dataset(
+    TRAINING_IMAGES, SCALE, recipe.hr_patch_size, batch_size=recipe.batch_size, steps_per_epoch=STEPS_PER_EPOCH,
+    seed=SEED, epoch=initial_epoch)  # (LR, HR) batches, starting at the resumed epoch's
+callbacks = [
+    training.ProtocolValidation("Set5", SCALE, limit=VALIDATION_LIMIT),  # val_psnr: before the saver needs it
+    training.WallClockBudget.resuming(MINUTES, saver.history),  # stops at MINUTES summed over resumed runs
+    saver.callback(),  # checkpoint every epoch, keep the last two and the best by val_psnr
+]
+print(f"run folder {RUN_DIR}, starting at epoch {initial_epoch}")
+model.fit(training_batches, epochs=EPOCHS, steps_per_epoch=STEPS_PER_EPOCH, initial_epoch=initial_epoch,
+          callbacks=callbacks, verbose=2, shuffle=False)  # shuffle=False: the batches are already random
+print(f"stopped at epoch {saver.epoch} ({saver.step:,} steps), "
+      f"{saver.history['wall_time_s'][-1] / 60:.1f} minutes in all")
+
+# %% [markdown]
+# ## 5. Learning curves
+# Training loss (MSE on patches) and the protocol Y-PSNR on Set5 after each epoch, from the
+# saver's history (it spans resumed runs), against epochs and against wall-clock time.
+
+# %%
+history = saver.history
+epoch_numbers = np.arange(1, len(history["loss"]) + 1)
+bicubic_validation = evaluate.evaluate("bicubic", "Set5", SCALE, limit=VALIDATION_LIMIT).psnr_y
+validation_label = "Set5" if VALIDATION_LIMIT is None else f"first {VALIDATION_LIMIT} images of Set5"
+
+figure, (loss_axis, epoch_axis, time_axis) = plt.subplots(1, 3, figsize=(16, 4), layout="constrained")
+loss_axis.semilogy(epoch_numbers, history["loss"], marker=".")
+loss_axis.set(title="Training loss", xlabel=f"epoch ({STEPS_PER_EPOCH} steps)", ylabel="MSE (log scale)")
+for axis, x_values, x_label in [(epoch_axis, epoch_numbers, f"epoch ({STEPS_PER_EPOCH} steps)"),
+                                (time_axis, np.array(history["wall_time_s"]) / 60, "wall-clock time (minutes)")]:
+    axis.plot(x_values, history["val_psnr"], marker=".", label="ESPCN, this run")
+    axis.axhline(bicubic_validation, color="gray", linestyle="--", label="bicubic, same images")
+    axis.axhline(evaluate.published_psnr("espcn", "Set5", SCALE), color="black", linestyle=":",
+                 label="published ESPCN (all of Set5)")
+    axis.set(title=f"Validation x{SCALE} on {validation_label}", xlabel=x_label, ylabel="Y-PSNR (dB)")
+epoch_axis.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ## 6. Evaluation under the protocol
+# Shipped weights, when `checkpoints/manifest.json` lists them, were made by the CPU recipe and
+# are evaluated on all of Set5 and Set14 (cheap for a model this small). Without them, the
+# model trained above is evaluated: its best epoch by validation PSNR (chosen on Set5, so its
+# Set5 number is slightly optimistic; Set14 played no part), on two images per set in quick mode.
+
+# %%
+WEIGHTS_DIRECTORY = train.CHECKPOINTS
+SHIPPED_KEY = f"espcn_x{SCALE}"
+manifest = train.read_manifest(WEIGHTS_DIRECTORY)
+if SHIPPED_KEY in manifest["models"]:
+    evaluated_model, entry = train.load_published(SHIPPED_KEY, WEIGHTS_DIRECTORY)
+    record = entry["training"]
+    evaluation_limit = None
+    model_description = (f"shipped weights {entry['weights']}, trained by `{record['command']}`: "
+                         f"{'+'.join(record['data'])}, {record['optimizer_steps']:,} steps (best epoch "
+                         f"{record['epochs']}), {record['wall_time_minutes']} minutes on {record['machine']}"
+                         + (" (quick mode: a smoke test, not a real training)" if record["quick_mode"] else ""))
+else:
+    best = saver.restore("best")  # the best epoch by val_psnr, not the last
+    evaluated_model = model
+    evaluation_limit = 2 if QUICK else None
+    minutes_trained = history["wall_time_s"][-1] / 60
+    run_kind = "quick-mode" if QUICK else "CPU-recipe"
+    model_description = (f"no shipped weights ({SHIPPED_KEY} is not in {WEIGHTS_DIRECTORY / 'manifest.json'}): "
+                         f"the model trained above, a {run_kind} run of {len(history['loss'])} epochs, "
+                         f"{minutes_trained:.1f} minutes on {TRAINING_IMAGES}, best epoch {best.epoch} "
+                         f"({best.step:,} steps)")
+print("Evaluating", model_description)
+
+results = {}
+for dataset_name in ["Set5", "Set14"]:
+    results[dataset_name, "espcn"] = evaluate.evaluate(models.upscaler(evaluated_model), dataset_name, SCALE,
+                                                       method_name="espcn", limit=evaluation_limit)
+    results[dataset_name, "bicubic"] = evaluate.evaluate("bicubic", dataset_name, SCALE, limit=evaluation_limit)
+print(evaluate.PROTOCOL)
+print(evaluate.format_table(results.values()))
+
+# %% [markdown]
+# ## 7. What it changes: zoomed crops
+# The butterfly of Set5 (as in notebook 02, so the crops compare with SRCNN's). The network
+# upscales Y; the chroma is bicubic (`models.upscaler`). Look for the blocks of 3×3 pixels that
+# an undertrained sub-pixel layer still shows.
+
+# %%
+name, hr_image = datasets.load_images("Set5")[2]  # butterfly
+bicubic_psnr, _, hr_cropped, _, bicubic_image = evaluate.evaluate_image(hr_image, evaluate.fir_upscaler("bicubic"),
+                                                                        SCALE)
+espcn_psnr, _, _, _, espcn_image = evaluate.evaluate_image(hr_image, models.upscaler(evaluated_model), SCALE)
+figure = plots.compare_crops([bicubic_image, espcn_image, hr_cropped],
+                             [f"bicubic {bicubic_psnr:.2f} dB", f"ESPCN {espcn_psnr:.2f} dB", "HR (ground truth)"],
+                             crop_size=64, suptitle=f"'{name}' x{SCALE} (Y-PSNR)")
+plt.show()
+
+# %% [markdown]
+# ## Published vs ours
+# The paper's 91-image row next to ours and bicubic's, measured under the same protocol.
+# "images" says whether a row covers the whole set: a mean over two images is not comparable with
+# a table. The paper reports no Set14 ×3 number for its 91-image model.
+
+# %%
+print(evaluate.PROTOCOL)
+print(f"Ours: {model_description}")
+print(f"{'dataset':<8} {'scale':>5} {'images':>6} {'bicubic':>8} {'published ESPCN':>16} {'ours':>7} "
+      f"{'ours - bicubic':>15} {'published - bicubic':>20}")
+for dataset_name in ["Set5", "Set14"]:
+    ours, bicubic = results[dataset_name, "espcn"], results[dataset_name, "bicubic"]
+    published = evaluate.published_psnr("espcn", dataset_name, SCALE)
+    published_text = "-" if published is None else f"{published:.2f}"
+    published_gain = ("-" if published is None
+                      else f"{published - evaluate.published_psnr('bicubic', dataset_name, SCALE):+.2f}")
+    print(f"{dataset_name:<8} {'x' + str(SCALE):>5} {ours.images:>6} {bicubic.psnr_y:>8.2f} {published_text:>16} "
+          f"{ours.psnr_y:>7.2f} {ours.psnr_y - bicubic.psnr_y:>+15.2f} {published_gain:>20}")
+
+# %% [markdown]
+# ## Conclusions
+# The next cell states what this run measured; the points below hold in every mode.
+#
+# * The pixel shuffle is a pure rearrangement: `s²` channels of one LR pixel become its `s×s`
+#   HR block. With ICNR the sub-pixel layer starts with every block constant (a spread of zero
+#   above); without it, neighbouring HR pixels start from unrelated filters.
+# * ESPCN ×3 has 22,729 parameters and costs 2,514 MACs per output pixel, 23 times fewer than
+#   SRCNN 9-5-5 and about twice FSRCNN's. A 1080p frame at ×3 is 5.2 GMACs; the frame rate this
+#   machine reached is printed in section 3 and below. MACs are not time: the same section times
+#   FSRCNN, whose transposed convolution CPU libraries run far less efficiently than ESPCN's
+#   plain convolutions and pixel shuffle (notebook 03 measures its share).
+# * A gap to the published row is expected from the budget: one CPU hour of Adam on 48×48
+#   patches, against the paper's training to convergence (about three GPU hours, with a
+#   learning rate lowered on plateaus).
+
+# %%
+print(f"* Evaluated: {model_description}.")
+for dataset_name in ["Set5", "Set14"]:
+    ours, bicubic = results[dataset_name, "espcn"], results[dataset_name, "bicubic"]
+    published = evaluate.published_psnr("espcn", dataset_name, SCALE)
+    line = (f"* {dataset_name} x{SCALE}: ESPCN {ours.psnr_y:.2f} dB against bicubic {bicubic.psnr_y:.2f} dB "
+            f"({ours.psnr_y - bicubic.psnr_y:+.2f} dB)")
+    if published is None:
+        line += "; no published number to compare with."
+    elif ours.images == datasets.lookup(dataset_name).num_images:
+        line += f", {ours.psnr_y - published:+.2f} dB from the published {published:.2f}."
+    else:
+        line += f", on the first {ours.images} images only: not comparable with the published {published:.2f}."
+    print(line)
+print(f"* Butterfly x{SCALE}: ESPCN {espcn_psnr:.2f} dB against bicubic {bicubic_psnr:.2f} dB.")
+print(f"* 1080p at x{SCALE} on this machine: ESPCN {1000 * frame_timings['ESPCN']:.0f} ms per frame "
+      f"({1 / frame_timings['ESPCN']:.1f} fps), FSRCNN {1000 * frame_timings['FSRCNN']:.0f} ms.")
+
+# %% [markdown]
+# ## Exercises
+# 1. **tanh or ReLU.** Train `train.compiled_model("espcn", 3, recipe, activation="relu")` with the
+#    same budget and a new `RUN_DIR`. Predict first: which ends higher on Set5, and which is
+#    ahead after the first few epochs? (Hint: the paper reports tanh ahead; ReLU units that go
+#    dead stop learning, tanh saturates instead.)
+# 2. **Without ICNR.** Build ESPCN with `layers.SubPixelConv2D(3, 1, kernel_size=3, use_icnr=False)`
+#    as its last layer (copy `srlib/models/espcn.py`: three lines of Keras) and train it as above.
+#    Predict first: is the gap largest at the start or at the end of training? Look at the crops
+#    after one epoch.
+# 3. **Cost by hand.** Count ESPCN's MACs per LR pixel at ×3 (`k·k·C_in·C_out` per layer, the last
+#    one has `s²` outputs), then per output pixel. At which scale would ESPCN cost fewer MACs per
+#    output pixel than FSRCNN at ×3? Check the first two below.
+
+# %%
+# Check for exercise 3: fill in your two numbers and run this cell.
+espcn_macs_per_lr_pixel, espcn_macs_per_output_pixel = None, None
+if espcn_macs_per_lr_pixel is not None:
+    cost = models.model_cost(models.espcn(3), (32, 32))
+    per_lr_pixel = cost.macs / (32 * 32)
+    print("per LR pixel:", "correct" if abs(espcn_macs_per_lr_pixel - per_lr_pixel) < 1
+          else f"model_cost counts {per_lr_pixel:,.0f}")
+    print("per output pixel:", "correct" if abs(espcn_macs_per_output_pixel - cost.macs_per_output_pixel) < 1
+          else f"model_cost counts {cost.macs_per_output_pixel:,.1f}")
