@@ -90,8 +90,10 @@ def compiled_model(name, scale, recipe, **model_arguments):
     return model
 
 
-def run_directory(name, scale, root="runs"):
-    return Path(root) / f"{name}_x{scale}"
+def run_directory(name, scale, root=None):
+    """``$SRLIB_RUNS/<name>_x<scale>`` (default ``runs/``): keep long runs outside a checkout
+    that may be re-cloned between sessions by pointing ``SRLIB_RUNS`` elsewhere."""
+    return Path(root or os.environ.get("SRLIB_RUNS", "runs")) / f"{name}_x{scale}"
 
 
 def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation="Set5", max_epochs=10_000,
