@@ -1,7 +1,8 @@
 """Training and validation pipelines: random HR patches, MATLAB-bicubic LR, augmentations.
 
 Training pairs are made on the fly from whole HR images held in memory (uint8), so
-no patch is seen twice and nothing is written to disk. Per batch:
+no patch is seen twice and nothing is written to disk. Per batch (the augmentation and
+degradation ops themselves live in :mod:`srlib.augment`):
 
 1. **Crop** square HR patches of ``hr_patch_size`` (a multiple of every scale) at
    random positions. Geometric augmentations are folded into the gather that crops:
@@ -45,13 +46,14 @@ import dataclasses
 import functools
 import math
 import warnings
-import zlib
 
 import numpy as np
 import tensorflow as tf
 
 from srlib import datasets
 from srlib.color import rgb_to_y
+from srlib.augment import (EXAMPLE_AUGMENTATIONS, Augmentations, apply_to_fraction, augment_hr, gaussian_blur,
+                           jpeg_compress, random_stream, random_uniform)
 from srlib.resize import degrade, imresize, resolve_method
 
 CHANNELS = ("y", "rgb")
@@ -59,98 +61,7 @@ GREYSCALE_MODES = ("repeat", "drop")
 
 
 # ----------------------------------------------------------------------------
-# Augmentation config
-# ----------------------------------------------------------------------------
-
-# field: (smallest, largest, smallest excluded, whether a (low, high) range)
-_LIMITS = {"perspective": (0, 0.45, True, False), "brightness": (0, 1, True, False),
-           "hue": (0, 0.5, True, False), "cutout": (0, 1, True, False), "text_overlay": (0, 1, True, False),
-           "contrast": (0, math.inf, False, True), "gamma": (0, math.inf, True, True),
-           "blur_sigma": (0, 10, False, True), "gaussian_noise_sigma": (0, 1, False, True),
-           "poisson_peak": (0, math.inf, True, True), "jpeg_quality": (0, 100, False, True)}
-
-
-@dataclasses.dataclass(frozen=True)
-class Augmentations:
-    """Which augmentations and degradations to apply, and how strongly; all off by default.
-
-    ``flip`` and ``rotate90`` pick uniformly among their symmetries. Every other enabled
-    field applies to a fraction ``probability`` of the examples (a coin per example and
-    field), with its parameter drawn uniformly from the range given. Ranges are
-    ``(low, high)`` pairs.
-
-    Args:
-        flip (bool): mirror left-right half of the time. Default: False.
-        rotate90 (bool): rotate by 0, 90, 180 or 270 degrees. Default: False.
-        perspective (float | None): max corner shift of a projective warp, as a fraction
-            of the patch side, in (0, 0.45]; e.g. 0.1. Clamped at the image edges.
-        brightness (float | None): max offset added to HR, in (0, 1].
-        contrast (range | None): factor scaling HR about its mean, >= 0.
-        gamma (range | None): exponent applied to HR, > 0.
-        hue (float | None): max rotation of colours about the grey axis, in turns, (0, 0.5].
-        cutout (float | None): max side of one hole of random colour, fraction of the side, (0, 1].
-        text_overlay (float | None): glyph height, fraction of the side, (0, 1]: up to four
-            glyphs in a random colour.
-        blur_sigma (range | None): Gaussian sigma in HR pixels, within [0, 10].
-        gaussian_noise_sigma (range | None): std of noise on LR values in [0, 1], within [0, 1].
-        poisson_peak (range | None): photon count of a white LR pixel, > 0; lower is noisier.
-        jpeg_quality (range | None): JPEG quality of the 8-bit LR, within [0, 100].
-        probability (float): chance an enabled augmentation (other than the symmetries)
-            applies to an example, in [0, 1]. Default: 1.0.
-    """
-
-    flip: bool = False
-    rotate90: bool = False
-    perspective: float | None = None
-    brightness: float | None = None
-    contrast: tuple | None = None
-    gamma: tuple | None = None
-    hue: float | None = None
-    cutout: float | None = None
-    text_overlay: float | None = None
-    blur_sigma: tuple | None = None
-    gaussian_noise_sigma: tuple | None = None
-    poisson_peak: tuple | None = None
-    jpeg_quality: tuple | None = None
-    probability: float = 1.0
-
-    def __post_init__(self):
-        for name in ("flip", "rotate90"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"`{name}` must be True or False. Received: {name}={getattr(self, name)!r}")
-        for name, (smallest, largest, strict, is_range) in _LIMITS.items():
-            value = getattr(self, name)
-            if value is None:
-                continue
-            values = tuple(value) if is_range and isinstance(value, (tuple, list)) else (value,)
-            valid = (len(values) == 1 + is_range
-                     and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-                     and (values[0] > smallest if strict else values[0] >= smallest)
-                     and values[0] <= values[-1] <= largest)
-            if not valid:
-                kind = "a (low, high) pair, low <= high, within" if is_range else "a number in"
-                raise ValueError(f"`{name}` must be None or {kind} {'(' if strict else '['}{smallest}, {largest}]. "
-                                 f"Received: {name}={value!r}")
-            if is_range:
-                object.__setattr__(self, name, values)
-        if not (isinstance(self.probability, (int, float)) and 0 <= self.probability <= 1):
-            raise ValueError(f"`probability` must be in [0, 1]. Received: probability={self.probability!r}")
-
-    def enabled(self):
-        """Names of the enabled augmentations, in the order they are applied."""
-        return [field.name for field in dataclasses.fields(self)
-                if field.name != "probability" and getattr(self, field.name) not in (None, False)]
-
-
-# Moderate settings for every augmentation: what augmentation_examples() shows by default.
-EXAMPLE_AUGMENTATIONS = Augmentations(
-    flip=True, rotate90=True, perspective=0.12, brightness=0.2, contrast=(0.5, 0.7), gamma=(1.6, 2.0),
-    hue=0.25, cutout=0.4, text_overlay=0.3, blur_sigma=(1.5, 2.0), gaussian_noise_sigma=(0.02, 0.03),
-    poisson_peak=(60.0, 100.0), jpeg_quality=(10, 20))
-
-
-# ----------------------------------------------------------------------------
-# Images in memory, and stateless random streams
+# Images in memory
 # ----------------------------------------------------------------------------
 
 
@@ -194,27 +105,16 @@ def _load_rgb_images(images, greyscale, min_size, limit):
     return large
 
 
-def _stream(key, name):
-    """The seed of the random stream ``name`` under ``key``: one stream per decision."""
-    return tf.random.experimental.stateless_fold_in(key, tf.constant(zlib.crc32(name.encode()), tf.int64))
 
 
-def _uniform(key, name, shape, low=0.0, high=1.0):
-    return tf.random.stateless_uniform(shape, _stream(key, name), minval=low, maxval=high)
 
 
-def _maybe(key, name, probability, original, augmented):
-    """``augmented`` for a random fraction ``probability`` of the examples, else ``original``."""
-    if probability >= 1:
-        return augmented
-    chosen = _uniform(key, name + "/apply", original.shape[:1]) < probability
-    return tf.where(chosen[:, None, None, None], augmented, original)
 
 
 def _epoch_order(epoch_key, examples, num_images):
     """Image index of each example: a stateless permutation of all images per pass."""
     passes, positions = examples // num_images, examples % num_images
-    order_key = _stream(epoch_key, "order")
+    order_key = random_stream(epoch_key, "order")
     seeds = tf.stack([tf.fill(tf.shape(examples), order_key[0]), tf.fill(tf.shape(examples), order_key[1]),
                       passes], axis=1)
     # The raw op: tf.random.experimental.index_shuffle pads [n, 2] seeds along the wrong axis.
@@ -223,7 +123,7 @@ def _epoch_order(epoch_key, examples, num_images):
 
 
 # ----------------------------------------------------------------------------
-# Crop (symmetries and warp folded in) and HR augmentations. (B, P, P, 3) float in [0, 1].
+# Crop, with symmetries and warp folded in. (B, P, P, 3) float in [0, 1].
 # ----------------------------------------------------------------------------
 
 
@@ -234,11 +134,11 @@ def _symmetry(key, batch_size, size, flip, rotate90):
     column = tf.tile(tf.constant([[0, 0, 1]], tf.int64), [batch_size, 1])
     last = tf.constant([size - 1, 0, 0], tf.int64)  # `last - x` mirrors x
     if flip:
-        mirrored = _uniform(key, "flip", [batch_size, 1]) < 0.5
+        mirrored = random_uniform(key, "flip", [batch_size, 1]) < 0.5
         column = tf.where(mirrored, last - column, column)
     if rotate90:
         # k quarter turns counter-clockwise (tf.image.rot90): transpose, then flip rows and/or columns.
-        turns = tf.floor(_uniform(key, "rotate90", [batch_size, 1]) * 4)
+        turns = tf.floor(random_uniform(key, "rotate90", [batch_size, 1]) * 4)
         transpose, flip_rows, flip_columns = turns % 2 == 1, turns >= 2, (turns == 1) | (turns == 2)
         row, column = tf.where(transpose, column, row), tf.where(transpose, row, column)
         row = tf.where(flip_rows, last - row, row)
@@ -257,7 +157,7 @@ def _crop(store, image_index, key, size, augmentations):
     """Random ``size`` x ``size`` crops of the chosen images, symmetries and warp included."""
     batch_size = image_index.shape[0]
     heights, widths = tf.gather(store.heights, image_index), tf.gather(store.widths, image_index)
-    corner = _uniform(key, "crop", [batch_size, 2])
+    corner = random_uniform(key, "crop", [batch_size, 2])
     top = tf.minimum(tf.cast(corner[:, 0] * tf.cast(heights - size + 1, tf.float32), tf.int64), heights - size)
     left = tf.minimum(tf.cast(corner[:, 1] * tf.cast(widths - size + 1, tf.float32), tf.int64), widths - size)
     row, column = _symmetry(key, batch_size, size, augmentations.flip, augmentations.rotate90)
@@ -300,7 +200,7 @@ def _perspective_transforms(key, batch_size, size, augmentations):
     """
     max_shift = augmentations.perspective
     corners = tf.constant([[0, 0], [size - 1, 0], [size - 1, size - 1], [0, size - 1]], tf.float64)
-    shift = _uniform(key, "perspective", [batch_size, 4, 2], -max_shift, max_shift)
+    shift = random_uniform(key, "perspective", [batch_size, 4, 2], -max_shift, max_shift)
     source = corners + tf.cast(shift, tf.float64) * (size - 1)
     x, y = tf.unstack(tf.broadcast_to(corners, source.shape), axis=-1)
     u, v = tf.unstack(source, axis=-1)
@@ -308,107 +208,23 @@ def _perspective_transforms(key, batch_size, size, augmentations):
     matrix = tf.concat([tf.stack([x, y, ones, zeros, zeros, zeros, -u * x, -u * y], axis=-1),
                         tf.stack([zeros, zeros, zeros, x, y, ones, -v * x, -v * y], axis=-1)], axis=1)
     transforms = tf.cast(tf.linalg.solve(matrix, tf.concat([u, v], axis=1)[..., None])[..., 0], tf.float32)
-    chosen = _uniform(key, "perspective/apply", [batch_size]) < augmentations.probability
+    chosen = random_uniform(key, "perspective/apply", [batch_size]) < augmentations.probability
     identity = tf.constant([1, 0, 0, 0, 1, 0, 0, 0], tf.float32)
     return tf.where(chosen[:, None], transforms, identity)
 
 
-def _rotate_hue(images, turns):
-    """Rotates colours about the grey axis by ``turns`` (per image): a linear hue shift
-    that keeps greys, much cheaper than a round trip through HSV."""
-    angle = 2 * math.pi * turns[:, None, None]
-    cosine, sine = tf.cos(angle), tf.sin(angle)
-    # Rodrigues' rotation about the unit vector (1, 1, 1) / sqrt(3).
-    third, root = 1 / 3, math.sqrt(1 / 3)
-    cross = tf.constant([[0, -root, root], [root, 0, -root], [-root, root, 0]], tf.float32)
-    rotation = cosine * tf.eye(3) + sine * cross + (1 - cosine) * tf.fill([3, 3], third)
-    return tf.einsum("bhwc,bdc->bhwd", images, rotation)
 
 
-def _rectangle_mask(size, top, left, height, width):
-    """(B, P, P, 1) booleans, True inside each example's rectangle (float bounds)."""
-    positions = tf.range(size, dtype=tf.float32)
-    inside_rows = (positions >= top[:, None]) & (positions < (top + height)[:, None])
-    inside_columns = (positions >= left[:, None]) & (positions < (left + width)[:, None])
-    return (inside_rows[:, :, None] & inside_columns[:, None, :])[..., None]
 
 
-def _cutout(images, key, max_fraction):
-    batch_size, size = images.shape[0], images.shape[1]
-    draws = _uniform(key, "cutout", [batch_size, 7])
-    height = tf.math.ceil(draws[:, 0] * max_fraction * size)
-    width = tf.math.ceil(draws[:, 1] * max_fraction * size)
-    top, left = tf.floor(draws[:, 2] * (size - height + 1)), tf.floor(draws[:, 3] * (size - width + 1))
-    hole = _rectangle_mask(size, top, left, height, width)
-    return tf.where(hole, draws[:, None, None, 4:], images)
 
 
-_GLYPHS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789#&@"
 
 
-@functools.lru_cache(maxsize=8)
-def _glyph_masks(height):
-    """(glyphs, cell height, cell width) float32 coverage masks, rendered once with PIL."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = ImageFont.load_default(size=height)
-    boxes = [font.getbbox(glyph) for glyph in _GLYPHS]
-    top, bottom = min(box[1] for box in boxes), max(box[3] for box in boxes)
-    cell_width = max(box[2] - box[0] for box in boxes) + 1
-    masks = []
-    for glyph, box in zip(_GLYPHS, boxes):
-        canvas = Image.new("L", (cell_width, bottom - top))
-        ImageDraw.Draw(canvas).text(((cell_width - box[2] - box[0]) / 2, -top), glyph, fill=255, font=font)
-        masks.append(np.asarray(canvas, np.float32) / 255.0)
-    return np.stack(masks)
 
 
-def _text_overlay(images, key, fraction):
-    """Draws up to four random glyphs (PIL-rendered masks, pasted with tensor ops)."""
-    batch_size, size = images.shape[0], images.shape[1]
-    masks = _glyph_masks(max(6, round(fraction * size)))[:, :size, :size]
-    _, cell_height, cell_width = masks.shape
-    count = max(1, min(4, size // cell_width))
-    glyphs = tf.cast(_uniform(key, "text/glyphs", [batch_size, count]) * len(_GLYPHS), tf.int32)
-    draws = _uniform(key, "text", [batch_size, 5])
-    top = tf.floor(draws[:, 0] * (size - cell_height + 1))
-    left = tf.floor(draws[:, 1] * (size - count * cell_width + 1))
-    # Each canvas pixel reads its glyph cell; pixels outside the string read zero coverage.
-    row = tf.range(size, dtype=tf.float32)[None, :, None] - top[:, None, None]
-    column = tf.range(size, dtype=tf.float32)[None, None, :] - left[:, None, None]
-    inside = (row >= 0) & (row < cell_height) & (column >= 0) & (column < count * cell_width)
-    row, column = tf.cast(tf.where(inside, row, 0), tf.int32), tf.cast(tf.where(inside, column, 0), tf.int32)
-    glyph = tf.gather(glyphs, column // cell_width, batch_dims=1)
-    coverage = tf.gather(masks.ravel(), (glyph * cell_height + row) * cell_width + column % cell_width)
-    coverage = tf.where(inside, coverage, 0.0)[..., None]
-    return images * (1 - coverage) + draws[:, None, None, 2:] * coverage
 
 
-def _augment_hr(images, key, augmentations):
-    """Geometric, photometric and content changes of the target, each with its coin."""
-    config, batch = augmentations, images.shape[:1]
-
-    def apply(name, function):
-        return tf.clip_by_value(_maybe(key, name, config.probability, images, function()), 0.0, 1.0)
-
-    if config.brightness:
-        offset = _uniform(key, "brightness", batch, -config.brightness, config.brightness)
-        images = apply("brightness", lambda: images + offset[:, None, None, None])
-    if config.contrast:
-        factor = _uniform(key, "contrast", batch, *config.contrast)[:, None, None, None]
-        mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
-        images = apply("contrast", lambda: (images - mean) * factor + mean)
-    if config.gamma:
-        exponent = _uniform(key, "gamma", batch, *config.gamma)[:, None, None, None]
-        # exp(g log x): several times faster than tf.pow on CPU.
-        images = apply("gamma", lambda: tf.where(images > 0, tf.exp(exponent * tf.math.log(images)), 0.0))
-    if config.hue:
-        images = apply("hue", lambda: _rotate_hue(images, _uniform(key, "hue", batch, -config.hue, config.hue)))
-    if config.cutout:
-        images = apply("cutout", lambda: _cutout(images, key, config.cutout))
-    if config.text_overlay:
-        images = apply("text_overlay", lambda: _text_overlay(images, key, config.text_overlay))
-    return images
 
 
 # ----------------------------------------------------------------------------
@@ -416,20 +232,6 @@ def _augment_hr(images, key, augmentations):
 # ----------------------------------------------------------------------------
 
 
-def _gaussian_blur(images, sigma, max_sigma):
-    """Separable Gaussian blur, one sigma per image, symmetric borders (as imresize)."""
-    batch_size, size, _, depth = images.shape
-    radius = min(max(1, math.ceil(3 * max_sigma)), size - 1)
-    offsets = tf.range(-radius, radius + 1, dtype=tf.float32)
-    weights = tf.exp(-0.5 * tf.square(offsets[:, None] / tf.maximum(sigma, 1e-3)))  # (taps, B)
-    weights = tf.repeat(weights / tf.reduce_sum(weights, axis=0), depth, axis=1)  # (taps, B * C)
-    # Images become the channels of one image, so that one depthwise conv per axis
-    # applies every image's own kernel.
-    stacked = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), [1, size, size, batch_size * depth])
-    stacked = tf.pad(stacked, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="SYMMETRIC")
-    stacked = tf.nn.depthwise_conv2d(stacked, weights[:, None, :, None], [1, 1, 1, 1], "VALID")
-    stacked = tf.nn.depthwise_conv2d(stacked, weights[None, :, :, None], [1, 1, 1, 1], "VALID")
-    return tf.transpose(tf.reshape(stacked, [size, size, batch_size, depth]), [2, 0, 1, 3])
 
 
 def _quantize(images):
@@ -437,10 +239,6 @@ def _quantize(images):
     return tf.floor(tf.clip_by_value(images, 0.0, 1.0) * 255.0 + 0.5) / 255.0
 
 
-def _jpeg(images, quality):
-    compressed = tf.map_fn(lambda pair: tf.image.adjust_jpeg_quality(pair[0], pair[1]), (images, quality),
-                           fn_output_signature=tf.float32)
-    return tf.ensure_shape(compressed, images.shape)  # the codec forgets the static shape imresize needs
 
 
 def _degrade(hr, key, scale, recipe):
@@ -448,23 +246,25 @@ def _degrade(hr, key, scale, recipe):
     config, batch = recipe.augmentations, hr.shape[:1]
     lr = hr
     if config.blur_sigma:
-        sigma = _uniform(key, "blur_sigma", batch, *config.blur_sigma)
-        lr = _maybe(key, "blur_sigma", config.probability, lr, _gaussian_blur(lr, sigma, config.blur_sigma[1]))
+        sigma = random_uniform(key, "blur_sigma", batch, *config.blur_sigma)
+        blurred = gaussian_blur(lr, sigma, config.blur_sigma[1])
+        lr = apply_to_fraction(key, "blur_sigma", config.probability, lr, blurred)
     lr = imresize(lr, scale=1 / scale, method=recipe.downscale_method)
     if config.poisson_peak:
-        peak = _uniform(key, "poisson_peak", batch, *config.poisson_peak)[:, None, None, None]
-        photons = tf.random.stateless_poisson(lr.shape, _stream(key, "poisson/noise"),
+        peak = random_uniform(key, "poisson_peak", batch, *config.poisson_peak)[:, None, None, None]
+        photons = tf.random.stateless_poisson(lr.shape, random_stream(key, "poisson/noise"),
                                               lam=tf.maximum(lr, 0.0) * peak, dtype=tf.float32)
-        lr = _maybe(key, "poisson_peak", config.probability, lr, photons / peak)
+        lr = apply_to_fraction(key, "poisson_peak", config.probability, lr, photons / peak)
     if config.gaussian_noise_sigma:
-        sigma = _uniform(key, "gaussian_noise_sigma", batch, *config.gaussian_noise_sigma)[:, None, None, None]
-        noise = tf.random.stateless_normal(lr.shape, _stream(key, "gaussian/noise")) * sigma
-        lr = _maybe(key, "gaussian_noise_sigma", config.probability, lr, lr + noise)
+        sigma = random_uniform(key, "gaussian_noise_sigma", batch, *config.gaussian_noise_sigma)
+        sigma = sigma[:, None, None, None]
+        noise = tf.random.stateless_normal(lr.shape, random_stream(key, "gaussian/noise")) * sigma
+        lr = apply_to_fraction(key, "gaussian_noise_sigma", config.probability, lr, lr + noise)
     lr = _quantize(lr) if recipe.quantize else tf.clip_by_value(lr, 0.0, 1.0)
     if config.jpeg_quality:
         low, high = config.jpeg_quality
-        quality = tf.random.stateless_uniform(batch, _stream(key, "jpeg_quality"), low, high + 1, tf.int32)
-        lr = _maybe(key, "jpeg_quality", config.probability, lr, _jpeg(lr, quality))
+        quality = tf.random.stateless_uniform(batch, random_stream(key, "jpeg_quality"), low, high + 1, tf.int32)
+        lr = apply_to_fraction(key, "jpeg_quality", config.probability, lr, jpeg_compress(lr, quality))
     if recipe.channels == "y":
         lr, hr = rgb_to_y(lr), rgb_to_y(hr)
     if recipe.upsampled_input:
@@ -501,10 +301,10 @@ def _make_batch(store, recipe, seed, batch_number):
     examples = batch_index * recipe.batch_size + tf.range(recipe.batch_size, dtype=tf.int64)
     image_index = _epoch_order(epoch_key, examples, int(store.heights.shape[0]))
     hr = _crop(store, image_index, key, recipe.hr_patch_size, recipe.augmentations)
-    hr = _augment_hr(hr, key, recipe.augmentations)
+    hr = augment_hr(hr, key, recipe.augmentations)
     if len(recipe.scales) == 1:
         return _degrade(hr, key, recipe.scales[0], recipe)
-    choice = tf.random.stateless_uniform([], _stream(key, "scale"), 0, len(recipe.scales), tf.int32)
+    choice = tf.random.stateless_uniform([], random_stream(key, "scale"), 0, len(recipe.scales), tf.int32)
     return tf.switch_case(choice, [functools.partial(_degrade, hr, key, scale, recipe) for scale in recipe.scales])
 
 
