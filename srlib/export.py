@@ -34,8 +34,6 @@ Keras model on real image tiles.
 import collections
 import dataclasses
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -43,7 +41,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srlib import datasets, models
+from srlib import datasets, files, models
 from srlib.color import rgb_to_y
 from srlib.gpu_check import op_list, read_tflite
 from srlib.inference import MODEL_CARD_SUFFIX, TFLiteNetwork, interpolation_support
@@ -269,21 +267,6 @@ def convert(model, tile_shape, mode="float32", representative_images=None, scale
     return converter.convert()
 
 
-def _write_atomically(path, data):
-    """Writes ``data`` (bytes) to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"output folder does not exist: {path.parent}")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def measure_latency(tflite_path, runs=10, num_threads=2, seed=0):
     """Median milliseconds of one ``invoke`` on random inputs (ai_edge_litert, XNNPACK, after 2 warm-ups)."""
     from ai_edge_litert.interpreter import Interpreter
@@ -344,7 +327,7 @@ def export_tflite(model, path, tile_shape=(64, 64), mode="float32", representati
     two_inputs = len(model.inputs) == 2
     interpolation = interpolation or ("lanczos3" if two_inputs else "bicubic")
     data = convert(model, tile_shape, mode, representative_images, scale, interpolation)
-    _write_atomically(path, data)
+    files.atomic_write(path, lambda handle: handle.write(data))
 
     network = TFLiteNetwork(path, num_threads=num_threads, interpolation=interpolation, context=0)
     input_sizes = [tile_shape] + ([(tile_shape[0] * network.scale, tile_shape[1] * network.scale)]
@@ -381,7 +364,7 @@ def export_tflite(model, path, tile_shape=(64, 64), mode="float32", representati
         macs_per_second_needed={label: cost.macs_per_output_pixel * height * width * TARGET_FPS
                                 for label, (height, width) in TARGET_OUTPUTS},
     )
-    _write_atomically(card_path(path), json.dumps(card.to_dict(), indent=2).encode())
+    files.atomic_write(card_path(path), lambda handle: handle.write(json.dumps(card.to_dict(), indent=2).encode()))
     return card
 
 

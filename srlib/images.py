@@ -6,12 +6,12 @@ works on ``uint8`` arrays of shape ``(H, W, 1)`` or ``(H, W, 3)``; this module i
 where files become such arrays and back.
 """
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from srlib import files
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
 
@@ -67,18 +67,9 @@ def write_image(path, array):
     """
     path = Path(path)
     array = to_standard_channels(array, source=str(path))
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"output folder does not exist: {path.parent}")
     image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
-    suffix = path.suffix.lower() or ".png"
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            image.save(handle, format=Image.registered_extensions().get(suffix, "PNG"))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    image_format = Image.registered_extensions().get(path.suffix.lower(), "PNG")
+    files.atomic_write(path, lambda handle: image.save(handle, format=image_format))
 
 
 def list_images(folder):

@@ -47,7 +47,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srlib import images, models
+from srlib import files, images, models
 from srlib.color import rgb_to_ycbcr, ycbcr_to_rgb
 from srlib.models.fir import polyphase_bank
 from srlib.resize import imresize
@@ -638,6 +638,7 @@ def upscale_video(input_path, output_path, scale, model=None, tile=None, overlap
                 frames += 1
                 bar.update(1)
         writer.release()
+        files.publish_permissions(temporary)
         os.replace(temporary, output_path)
     except BaseException:
         writer.release()

@@ -24,7 +24,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from srlib import checkpoint, data, datasets, evaluate, models, training
+from srlib import checkpoint, data, datasets, evaluate, files, models, training
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
@@ -159,11 +159,8 @@ def _sha256(path):
 
 
 def _atomic_json(path, payload):
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".manifest-", suffix=".json")
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump(payload, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.replace(temporary, path)
+    text = json.dumps(payload, indent=2, sort_keys=True) + "\n"
+    files.atomic_write(path, lambda handle: handle.write(text.encode()))
 
 
 def read_manifest(directory=CHECKPOINTS):

@@ -138,3 +138,14 @@ def test_shared_set14_has_a_greyscale_image():
 
     folder = require_dataset("Set14")
     assert images.read_image(folder / "bridge.png").shape[-1] == 1
+
+
+def test_written_files_get_ordinary_permissions(tmp_path, rng):
+    import os
+    import stat
+
+    target = tmp_path / "out.png"
+    images.write_image(target, rng.integers(0, 256, (4, 4, 3), dtype=np.uint8))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask

@@ -1,0 +1,45 @@
+"""Writing a file so that it appears whole or not at all.
+
+Outputs (images, exported models, manifests) are written to a temporary file in
+the destination folder and renamed over the target only when complete, so a crash
+or a bad input never leaves a half-written file or destroys the previous one.
+Training checkpoints add fsync on top of this (:mod:`srlib.checkpoint`).
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+# Read once: os.umask can only be read by setting it, which is not thread-safe later on.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def atomic_write(path, write):
+    """Calls ``write(binary_handle)`` on a temporary file beside ``path``, then renames it.
+
+    The file gets the permissions a plain ``open`` would give it (temporary files are
+    created owner-only). On any error the temporary file is removed and ``path`` is
+    left as it was.
+
+    Raises:
+        FileNotFoundError: the destination folder does not exist.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"output folder does not exist: {path.parent}")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            write(handle)
+        publish_permissions(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def publish_permissions(path):
+    """Gives a file made by ``tempfile`` the permissions of an ordinary new file."""
+    os.chmod(path, 0o666 & ~_UMASK)
