@@ -113,7 +113,7 @@ def _train(arguments):
 
     scale = arguments.scale if len(arguments.scale) > 1 else arguments.scale[0]
     train.train(arguments.model, scale, minutes=arguments.minutes, run_dir=arguments.run_dir,
-                seed=arguments.seed, quick=arguments.quick)
+                seed=arguments.seed, quick=arguments.quick, command=" ".join(["python -m srlib"] + sys.argv[1:]))
     return 0
 
 
@@ -121,8 +121,7 @@ def _publish(arguments):
     from srlib import train
 
     scale = arguments.scale if len(arguments.scale) > 1 else arguments.scale[0]
-    entry = train.publish(arguments.model, scale, run_dir=arguments.run_dir, directory=arguments.directory,
-                          command=" ".join(["python -m srlib train"] + sys.argv[2:]))
+    entry = train.publish(arguments.model, scale, run_dir=arguments.run_dir, directory=arguments.directory)
     print(json.dumps(entry, indent=2))
     return 0
 

@@ -97,7 +97,7 @@ def run_directory(name, scale, root=None):
 
 
 def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation="Set5", max_epochs=10_000,
-          recipe=None, **model_arguments):
+          recipe=None, command=None, **model_arguments):
     """Trains (or resumes) ``name`` at ``scale`` for a wall-clock budget.
 
     Args:
@@ -110,6 +110,7 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
         validation: dataset for the per-epoch protocol validation. Default Set5.
         max_epochs: upper bound besides the budget.
         recipe: a :class:`Recipe` overriding ``RECIPES[name]``.
+        command: the command line that started the run, recorded for the manifest.
         **model_arguments: passed to the model constructor.
 
     Returns:
@@ -126,7 +127,7 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     saver = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr", keep_last=2)
     data_names = ["embedded"] if quick else list(recipe.data)
     _record_run(run_dir, {"model": name, "scales": scales, "seed": seed, "quick": quick, "data": data_names,
-                          "recipe": dataclasses.asdict(recipe), "model_arguments": model_arguments})
+                          "recipe": dataclasses.asdict(recipe), "model_arguments": model_arguments}, command)
     initial_epoch = saver.restore_or_initialize()
     steps = 5 if quick else recipe.steps_per_epoch
     images = _training_images(data_names)
@@ -141,17 +142,21 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     return model, saver
 
 
-def _record_run(run_dir, settings):
-    """Writes ``run.json`` on the first run; a resumed run must use the same settings."""
+def _record_run(run_dir, settings, command=None):
+    """Writes ``run.json`` on the first run; a resumed run must use the same settings.
+
+    ``command`` (the command line that started the run) is kept for the manifest.
+    """
     path = Path(run_dir) / "run.json"
     if path.is_file():
         recorded = json.loads(path.read_text())
+        recorded.pop("command", None)
         if recorded != json.loads(json.dumps(settings)):
             raise ValueError(f"{path} records a different training ({recorded}); "
                              f"use another --run-dir or delete {run_dir} to start over")
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_json(path, settings)
+    _atomic_json(path, {**settings, "command": command} if command else settings)
 
 
 def _sha256(path):
@@ -187,9 +192,11 @@ def publish(name, scale, run_dir=None, directory=CHECKPOINTS, datasets_to_report
     recipe = Recipe(**{**run["recipe"], "data": tuple(run["recipe"]["data"])})
     model_arguments = run["model_arguments"]
     model = compiled_model(name, scales[0], recipe, **model_arguments)
-    state = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr").restore("best")
-    if state is None:
+    saver = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr")
+    last = saver.restore()
+    if last is None:
         raise FileNotFoundError(f"no checkpoint in {run_dir}: train first")
+    state = saver.restore("best")  # the weights published are the best epoch's
     results = {}
     for dataset_name in datasets_to_report:  # whole datasets: these numbers go into tables
         for each_scale in scales:
@@ -214,10 +221,12 @@ def publish(name, scale, run_dir=None, directory=CHECKPOINTS, datasets_to_report
         "training": {"data": run["data"], "quick_mode": run["quick"], "seed": run["seed"],
                      "recipe": dataclasses.asdict(recipe),
                      "optimizer_steps": int(state.step or 0), "epochs": int(state.epoch),
+                     "run_optimizer_steps": int(last.step or 0),
+                     "run_wall_time_minutes": round((last.history.get("wall_time_s") or [0])[-1] / 60, 1),
                      "best_epoch_checkpoint": Path(state.path).name,
                      "wall_time_minutes": round((history.get("wall_time_s") or [0])[-1] / 60, 1),
                      "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {tf.__version__}, CPU",
-                     "command": command},
+                     "command": command or run.get("command")},
         "results": results,
         "published": datetime.date.today().isoformat(),
     }

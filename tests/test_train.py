@@ -14,7 +14,7 @@ from srlib import models, train, training
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "espcn_x3"
-    train.train("espcn", 3, minutes=5, run_dir=run_dir, quick=True)
+    train.train("espcn", 3, minutes=5, run_dir=run_dir, quick=True, command="python -m srlib train --quick")
     return run_dir
 
 
@@ -38,6 +38,8 @@ def test_resume_with_other_settings_is_refused(quick_run):
 def test_publish_and_load(quick_run, tmp_path):
     entry = train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",))
     assert entry["training"]["data"] == ["embedded"] and entry["training"]["quick_mode"] is True
+    assert entry["training"]["command"] == "python -m srlib train --quick"
+    assert entry["training"]["run_optimizer_steps"] >= entry["training"]["optimizer_steps"] > 0
     assert entry["results"]["embedded_x3"]["images"] == 5
     model, loaded_entry = train.load_published("espcn_x3", directory=tmp_path)
     assert loaded_entry["sha256"] == entry["sha256"]
