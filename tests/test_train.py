@@ -112,3 +112,17 @@ def test_training_runs_unchanged_under_mirrored_strategy():
     assert report["replicas"] == 2
     assert all(np.isfinite(report["loss"])) and report["weight_change"] > 0
     assert all(np.isfinite(report["val_psnr"]))
+
+
+def test_sample_images_writes_tensorboard_images(tmp_path):
+    import tensorflow as tf
+
+    callback = training.SampleImages(tmp_path, dataset="embedded", scale=2, crop_size=32, count=1, every=1)
+    callback.set_model(_identity_model())
+    callback.on_epoch_end(0)
+    callback.writer.flush()
+    events = list(tmp_path.glob("events.out.tfevents.*"))
+    assert events
+    tags = {value.tag for record in tf.compat.v1.train.summary_iterator(str(events[0]))
+            for value in record.summary.value}
+    assert tags == {"bicubic_sr_hr/0"}
