@@ -67,3 +67,49 @@ def fir_comparison_figure(dataset, image_index, scale, methods):
     shown.append(hr_cropped)
     titles.append("HR (ground truth)")
     return compare_crops(shown, titles, suptitle=f"'{name}' x{scale}: FIR upscaling of the MATLAB-bicubic LR (Y-PSNR)")
+
+
+def learning_curves(history, model_label, steps_per_epoch, scales, bicubic_psnr=None, published_psnr=None,
+                    validation="Set5", validation_limit=None, loss_label="MSE"):
+    """Training loss (log scale), and validation Y-PSNR against epochs and against wall-clock time.
+
+    Args:
+        history: a checkpoint saver's history: ``loss``, ``wall_time_s`` and ``val_psnr`` (one scale)
+            or ``val_psnr_x<scale>`` (several).
+        model_label: the network in the legend, like ``"SRCNN"``.
+        steps_per_epoch: optimizer steps per epoch, for the x axis label.
+        scales: the validation scale, or a list of scales: one curve per scale, in its own colour.
+        bicubic_psnr: bicubic's Y-PSNR on the validation images (dashed); a dict by scale for a list.
+        published_psnr: the paper's Y-PSNR on all of ``validation`` (dotted); a dict by scale for a list.
+        validation: the validation dataset. Default Set5.
+        validation_limit: the first images of ``validation`` that were validated; None for all.
+        loss_label: the training loss, for the y axis label.
+
+    Returns:
+        The figure.
+    """
+    several = isinstance(scales, (list, tuple))
+    scale_list = list(scales) if several else [scales]
+    images = validation if validation_limit is None else f"first {validation_limit} images of {validation}"
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    epoch_label = f"epoch ({steps_per_epoch} steps)"
+    figure, (loss_axis, epoch_axis, time_axis) = plt.subplots(1, 3, figsize=(16, 4), layout="constrained")
+    loss_axis.semilogy(epochs, history["loss"], marker=".")
+    loss_axis.set(title="Training loss", xlabel=epoch_label, ylabel=f"{loss_label} (log scale)")
+    for axis, x_values, x_label in [(epoch_axis, epochs, epoch_label),
+                                    (time_axis, np.array(history["wall_time_s"]) / 60, "wall-clock time (minutes)")]:
+        for index, scale in enumerate(scale_list):
+            suffix, colour = (f" x{scale}", f"C{index}") if several else ("", None)
+            axis.plot(x_values, history[f"val_psnr_x{scale}" if several else "val_psnr"], marker=".", color=colour,
+                      label=f"{model_label}{suffix}, this run")
+            bicubic = bicubic_psnr[scale] if several and bicubic_psnr is not None else bicubic_psnr
+            if bicubic is not None:
+                axis.axhline(bicubic, color=colour or "gray", linestyle="--", label=f"bicubic{suffix}, same images")
+            published = published_psnr[scale] if several and published_psnr is not None else published_psnr
+            if published is not None:
+                axis.axhline(published, color=colour or "black", linestyle=":",
+                             label=f"published {model_label}{suffix} (all of {validation})")
+        axis.set(title=f"Validation {', '.join(f'x{scale}' for scale in scale_list)} on {images}", xlabel=x_label,
+                 ylabel="Y-PSNR (dB)")
+    epoch_axis.legend(fontsize=8)
+    return figure

@@ -247,3 +247,79 @@ def load_published(key, directory=CHECKPOINTS):
     model = models.build(entry["model"], entry["scales"][0], **entry.get("model_arguments", {}))
     model.load_weights(weights)
     return model, entry
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluatedWeights:
+    """The weights a notebook evaluates, and where they come from.
+
+    Attributes:
+        model: the model holding them.
+        description: one line saying how they were made, for printing next to the results.
+        limit: images per dataset to evaluate: None (all) for shipped weights; 2 for a quick-mode run.
+        shipped: True for weights from ``checkpoints/``, False for the best epoch of the notebook's run.
+        entry: the manifest entry of shipped weights; None otherwise.
+        steps: optimizer steps the weights were trained for.
+    """
+
+    model: keras.Model
+    description: str
+    limit: int = None
+    shipped: bool = False
+    entry: dict = None
+    steps: int = 0
+
+    @property
+    def source(self):
+        """``"shipped"`` or ``"trained"``, for tables."""
+        return "shipped" if self.shipped else "trained"
+
+
+def describe_published(entry):
+    """One line on how the weights of a manifest entry were made (command, data, steps, time, machine)."""
+    record = entry["training"]
+    return (f"shipped weights {entry['weights']}, trained by `{record['command']}`: {'+'.join(record['data'])}, "
+            f"{record['optimizer_steps']:,} steps (best epoch {record['epochs']}), "
+            f"{record['wall_time_minutes']} minutes on {record['machine']}"
+            + (" (quick mode: a smoke test, not a real training)" if record["quick_mode"] else ""))
+
+
+def shipped_weights(key, directory=CHECKPOINTS):
+    """The published weights ``key`` (like ``"espcn_x3"``) as :class:`EvaluatedWeights`, or None if not published."""
+    if key not in read_manifest(directory)["models"]:
+        return None
+    model, entry = load_published(key, directory)
+    return EvaluatedWeights(model, describe_published(entry), limit=None, shipped=True, entry=entry,
+                            steps=int(entry["training"]["optimizer_steps"]))
+
+
+def shipped_or_trained(key, saver, model, quick, training_data, directory=CHECKPOINTS, model_label="model",
+                       recipe_minutes=None):
+    """The shipped weights ``key`` if the manifest lists them, else the best epoch of a notebook's run.
+
+    Args:
+        key: manifest key, like ``"srcnn_x3"``.
+        saver: the run's :class:`srlib.checkpoint.CheckpointSaver`, its history loaded (after training).
+        model: the model ``saver`` checkpoints; without shipped weights its best epoch is restored into it.
+        quick: quick mode: the run is a smoke test, evaluated on two images per dataset.
+        training_data: what the run trained on, for the description (``"T91"``).
+        directory: the folder holding ``manifest.json``. Default ``checkpoints/``.
+        model_label: what was trained, as in "the <model_label> trained above". Default ``"model"``.
+        recipe_minutes: the CLI recipe's budget; a full-mode run shorter than this says so.
+
+    Returns:
+        :class:`EvaluatedWeights`.
+    """
+    shipped = shipped_weights(key, directory)
+    if shipped is not None:
+        return shipped
+    history = saver.history  # the whole run's: restoring the best epoch replaces it with that epoch's
+    best = saver.restore("best")  # the best epoch by the saver's monitor, not the last
+    minutes = history["wall_time_s"][-1] / 60
+    shorter = recipe_minutes and not quick and minutes < recipe_minutes
+    short = f" (the recipe is {recipe_minutes} minutes)" if shorter else ""
+    description = (f"no shipped weights ({key} is not in {Path(directory) / 'manifest.json'}): the {model_label} "
+                   f"trained above, a {'quick-mode' if quick else 'CPU-recipe'} run of {len(history['loss'])} epochs, "
+                   f"{minutes:.1f} minutes{short} on {training_data}, best epoch {best.epoch} ({best.step:,} steps)")
+    return EvaluatedWeights(model, description, limit=2 if quick else None, shipped=False, entry=None,
+                            steps=int(best.step))

@@ -126,3 +126,47 @@ def test_sample_images_writes_tensorboard_images(tmp_path):
     tags = {value.tag for record in tf.compat.v1.train.summary_iterator(str(events[0]))
             for value in record.summary.value}
     assert tags == {"bicubic_sr_hr/0"}
+
+
+def _saver_of(run_dir):
+    from srlib.checkpoint import CheckpointSaver
+
+    model = train.compiled_model("espcn", 3, train.RECIPES["espcn"])
+    saver = CheckpointSaver(run_dir, model, monitor="val_psnr")
+    saver.restore()  # the last epoch and the whole history, as after training in a notebook
+    return model, saver
+
+
+def test_shipped_or_trained_without_shipped_weights_restores_the_best_epoch(quick_run, tmp_path):
+    model, saver = _saver_of(quick_run)
+    epochs, minutes = len(saver.history["loss"]), saver.history["wall_time_s"][-1] / 60
+    chosen = train.shipped_or_trained("espcn_x3", saver, model, True, "embedded", directory=tmp_path)
+    best = saver.restore("best")
+    assert chosen.model is model and not chosen.shipped and chosen.source == "trained" and chosen.entry is None
+    assert chosen.limit == 2 and chosen.steps == best.step
+    assert chosen.description == (
+        f"no shipped weights (espcn_x3 is not in {tmp_path / 'manifest.json'}): the model trained above, a "
+        f"quick-mode run of {epochs} epochs, {minutes:.1f} minutes on embedded, best epoch {best.epoch} "
+        f"({best.step:,} steps)")
+    full = train.shipped_or_trained("espcn_x3", saver, model, False, "T91", directory=tmp_path,
+                                    model_label="VDSR-20", recipe_minutes=180)
+    assert full.limit is None and "the VDSR-20 trained above, a CPU-recipe run" in full.description
+    assert "minutes (the recipe is 180 minutes) on T91" in full.description
+
+
+def test_shipped_or_trained_prefers_shipped_weights(quick_run, tmp_path):
+    entry = train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",))
+    model, saver = _saver_of(quick_run)
+    last_weights = [weight.copy() for weight in model.get_weights()]
+    chosen = train.shipped_or_trained("espcn_x3", saver, model, True, "embedded", directory=tmp_path)
+    assert chosen.shipped and chosen.source == "shipped" and chosen.limit is None
+    assert chosen.entry == train.read_manifest(tmp_path)["models"]["espcn_x3"]
+    assert chosen.model is not model and chosen.steps == entry["training"]["optimizer_steps"]
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), last_weights))  # the run is untouched
+    record = entry["training"]
+    assert chosen.description == (
+        f"shipped weights espcn_x3.weights.h5, trained by `python -m srlib train --quick`: embedded, "
+        f"{record['optimizer_steps']:,} steps (best epoch {record['epochs']}), {record['wall_time_minutes']} minutes "
+        f"on {record['machine']} (quick mode: a smoke test, not a real training)")
+    assert train.describe_published(entry) == chosen.description
+    assert train.shipped_weights("srcnn_x3", directory=tmp_path) is None

@@ -218,22 +218,10 @@ print(f"stopped at epoch {saver.epoch} ({saver.step:,} steps), "
 # saver's history (it spans resumed runs), against epochs and against wall-clock time.
 
 # %%
-history = saver.history
-epoch_numbers = np.arange(1, len(history["loss"]) + 1)
-bicubic_validation = evaluate.evaluate("bicubic", "Set5", SCALE, limit=VALIDATION_LIMIT).psnr_y
-validation_label = "Set5" if VALIDATION_LIMIT is None else f"first {VALIDATION_LIMIT} images of Set5"
-
-figure, (loss_axis, epoch_axis, time_axis) = plt.subplots(1, 3, figsize=(16, 4), layout="constrained")
-loss_axis.semilogy(epoch_numbers, history["loss"], marker=".")
-loss_axis.set(title="Training loss", xlabel=f"epoch ({STEPS_PER_EPOCH} steps)", ylabel="MSE (log scale)")
-for axis, x_values, x_label in [(epoch_axis, epoch_numbers, f"epoch ({STEPS_PER_EPOCH} steps)"),
-                                (time_axis, np.array(history["wall_time_s"]) / 60, "wall-clock time (minutes)")]:
-    axis.plot(x_values, history["val_psnr"], marker=".", label="FSRCNN, this run")
-    axis.axhline(bicubic_validation, color="gray", linestyle="--", label="bicubic, same images")
-    axis.axhline(evaluate.published_psnr("fsrcnn", "Set5", SCALE), color="black", linestyle=":",
-                 label="published FSRCNN (all of Set5)")
-    axis.set(title=f"Validation x{SCALE} on {validation_label}", xlabel=x_label, ylabel="Y-PSNR (dB)")
-epoch_axis.legend(fontsize=8)
+figure = plots.learning_curves(
+    saver.history, "FSRCNN", STEPS_PER_EPOCH, SCALE, validation_limit=VALIDATION_LIMIT,
+    bicubic_psnr=evaluate.evaluate("bicubic", "Set5", SCALE, limit=VALIDATION_LIMIT).psnr_y,  # on the same images
+    published_psnr=evaluate.published_psnr("fsrcnn", "Set5", SCALE))  # on all of Set5
 plt.show()
 
 # %% [markdown]
@@ -242,41 +230,24 @@ plt.show()
 # Set14, at every scale that has some. Without them, the ×3 model trained above is evaluated: its
 # best epoch by validation PSNR (chosen on Set5, so its Set5 number is slightly optimistic; Set14
 # played no part), on two images per set in quick mode.
+# `train.shipped_or_trained` makes that choice and describes the weights it chose.
 
 # %%
-WEIGHTS_DIRECTORY = train.CHECKPOINTS
-manifest = train.read_manifest(WEIGHTS_DIRECTORY)
-
-
-def shipped_description(entry):
-    record = entry["training"]
-    return (f"shipped weights {entry['weights']}, trained by `{record['command']}`: {'+'.join(record['data'])}, "
-            f"{record['optimizer_steps']:,} steps (best epoch {record['epochs']}), "
-            f"{record['wall_time_minutes']} minutes on {record['machine']}"
-            + (" (quick mode: a smoke test, not a real training)" if record["quick_mode"] else ""))
-
-
-evaluated = {}  # scale -> (model, "shipped" or "trained", description, evaluation limit)
-for scale in [2, 3, 4]:
-    if f"fsrcnn_x{scale}" in manifest["models"]:
-        shipped_model, entry = train.load_published(f"fsrcnn_x{scale}", WEIGHTS_DIRECTORY)
-        evaluated[scale] = (shipped_model, "shipped", shipped_description(entry), None)
-if SCALE not in evaluated:
-    best = saver.restore("best")  # the best epoch by val_psnr, not the last
-    run_kind = "quick-mode" if QUICK else "CPU-recipe"
-    description = (f"no shipped weights (fsrcnn_x{SCALE} is not in {WEIGHTS_DIRECTORY / 'manifest.json'}): "
-                   f"the model trained above, a {run_kind} run of {len(history['loss'])} epochs, "
-                   f"{history['wall_time_s'][-1] / 60:.1f} minutes on {TRAINING_IMAGES}, best epoch {best.epoch} "
-                   f"({best.step:,} steps)")
-    evaluated[SCALE] = (model, "trained", description, 2 if QUICK else None)
+evaluated = {}  # scale -> train.EvaluatedWeights: model, description, evaluation limit, shipped or trained
+for scale in [2, 4]:  # the other scales: shipped weights only (None when the manifest has none)
+    shipped = train.shipped_weights(f"fsrcnn_x{scale}")
+    if shipped is not None:
+        evaluated[scale] = shipped
+evaluated[SCALE] = train.shipped_or_trained(f"fsrcnn_x{SCALE}", saver, model, QUICK, TRAINING_IMAGES)
 
 results = {}
-for scale, (evaluated_model, _, description, limit) in sorted(evaluated.items()):
-    print(f"x{scale}: {description}")
+for scale, weights in sorted(evaluated.items()):
+    print(f"x{scale}: {weights.description}")
     for dataset_name in ["Set5", "Set14"]:
-        results[dataset_name, scale, "fsrcnn"] = evaluate.evaluate(models.upscaler(evaluated_model), dataset_name,
-                                                                   scale, method_name="fsrcnn", limit=limit)
-        results[dataset_name, scale, "bicubic"] = evaluate.evaluate("bicubic", dataset_name, scale, limit=limit)
+        results[dataset_name, scale, "fsrcnn"] = evaluate.evaluate(models.upscaler(weights.model), dataset_name,
+                                                                   scale, method_name="fsrcnn", limit=weights.limit)
+        results[dataset_name, scale, "bicubic"] = evaluate.evaluate("bicubic", dataset_name, scale,
+                                                                    limit=weights.limit)
 print(evaluate.PROTOCOL)
 print(evaluate.format_table(results.values()))
 
@@ -286,7 +257,7 @@ print(evaluate.format_table(results.values()))
 # The network upscales Y; the chroma is bicubic (`models.upscaler`).
 
 # %%
-x3_model = evaluated[SCALE][0]
+x3_model = evaluated[SCALE].model
 name, hr_image = datasets.load_images("Set14")[4]  # comic
 bicubic_psnr, _, hr_cropped, _, bicubic_image = evaluate.evaluate_image(hr_image, evaluate.fir_upscaler("bicubic"),
                                                                         SCALE)
@@ -325,7 +296,7 @@ for new_scale in [2, 4]:
                   shuffle=False, callbacks=[training.WallClockBudget(TRANSFER_MINUTES)])
     transferred[new_scale] = new_model
 
-transfer_limit = evaluated[SCALE][3]  # as for the x3 model the body comes from
+transfer_limit = evaluated[SCALE].limit  # as for the x3 model the body comes from
 transfer_results = []
 for new_scale, new_model in transferred.items():
     transfer_results.append(evaluate.evaluate(models.upscaler(new_model), "Set5", new_scale, method_name="fsrcnn",
@@ -345,7 +316,7 @@ print(evaluate.format_table(transfer_results))
 
 # %%
 print(evaluate.PROTOCOL)
-rows = [(scale, evaluated[scale][1], results["Set5", scale, "fsrcnn"], results["Set5", scale, "bicubic"])
+rows = [(scale, evaluated[scale].source, results["Set5", scale, "fsrcnn"], results["Set5", scale, "bicubic"])
         for scale in sorted(evaluated)]
 rows += [(result.scale, "transfer", result, bicubic) for result, bicubic in zip(transfer_results[0::2],
                                                                                 transfer_results[1::2])]
@@ -378,7 +349,7 @@ print(f"Set14 x{SCALE} (no published FSRCNN row): ours {ours.psnr_y:.2f} dB, bic
 #   patches against the paper's SGD to convergence with a 19-fold augmented set.
 
 # %%
-print(f"* Evaluated at x{SCALE}: {evaluated[SCALE][2]}.")
+print(f"* Evaluated at x{SCALE}: {evaluated[SCALE].description}.")
 for scale, source, ours, bicubic in sorted(rows, key=lambda row: (row[0], row[1])):
     published = evaluate.published_psnr("fsrcnn", "Set5", scale)
     line = (f"* Set5 x{scale} ({source}): FSRCNN {ours.psnr_y:.2f} dB against bicubic {bicubic.psnr_y:.2f} dB "

@@ -211,22 +211,10 @@ print(f"stopped at epoch {saver.epoch} ({saver.step:,} steps), "
 # saver's history (it spans resumed runs), against epochs and against wall-clock time.
 
 # %%
-history = saver.history
-epoch_numbers = np.arange(1, len(history["loss"]) + 1)
-bicubic_validation = evaluate.evaluate("bicubic", "Set5", SCALE, limit=VALIDATION_LIMIT).psnr_y
-validation_label = "Set5" if VALIDATION_LIMIT is None else f"first {VALIDATION_LIMIT} images of Set5"
-
-figure, (loss_axis, epoch_axis, time_axis) = plt.subplots(1, 3, figsize=(16, 4), layout="constrained")
-loss_axis.semilogy(epoch_numbers, history["loss"], marker=".")
-loss_axis.set(title="Training loss", xlabel=f"epoch ({STEPS_PER_EPOCH} steps)", ylabel="MSE (log scale)")
-for axis, x_values, x_label in [(epoch_axis, epoch_numbers, f"epoch ({STEPS_PER_EPOCH} steps)"),
-                                (time_axis, np.array(history["wall_time_s"]) / 60, "wall-clock time (minutes)")]:
-    axis.plot(x_values, history["val_psnr"], marker=".", label="ESPCN, this run")
-    axis.axhline(bicubic_validation, color="gray", linestyle="--", label="bicubic, same images")
-    axis.axhline(evaluate.published_psnr("espcn", "Set5", SCALE), color="black", linestyle=":",
-                 label="published ESPCN (all of Set5)")
-    axis.set(title=f"Validation x{SCALE} on {validation_label}", xlabel=x_label, ylabel="Y-PSNR (dB)")
-epoch_axis.legend(fontsize=8)
+figure = plots.learning_curves(
+    saver.history, "ESPCN", STEPS_PER_EPOCH, SCALE, validation_limit=VALIDATION_LIMIT,
+    bicubic_psnr=evaluate.evaluate("bicubic", "Set5", SCALE, limit=VALIDATION_LIMIT).psnr_y,  # on the same images
+    published_psnr=evaluate.published_psnr("espcn", "Set5", SCALE))  # on all of Set5
 plt.show()
 
 # %% [markdown]
@@ -235,29 +223,11 @@ plt.show()
 # are evaluated on all of Set5 and Set14 (cheap for a model this small). Without them, the
 # model trained above is evaluated: its best epoch by validation PSNR (chosen on Set5, so its
 # Set5 number is slightly optimistic; Set14 played no part), on two images per set in quick mode.
+# `train.shipped_or_trained` makes that choice and describes the weights it chose.
 
 # %%
-WEIGHTS_DIRECTORY = train.CHECKPOINTS
-SHIPPED_KEY = f"espcn_x{SCALE}"
-manifest = train.read_manifest(WEIGHTS_DIRECTORY)
-if SHIPPED_KEY in manifest["models"]:
-    evaluated_model, entry = train.load_published(SHIPPED_KEY, WEIGHTS_DIRECTORY)
-    record = entry["training"]
-    evaluation_limit = None
-    model_description = (f"shipped weights {entry['weights']}, trained by `{record['command']}`: "
-                         f"{'+'.join(record['data'])}, {record['optimizer_steps']:,} steps (best epoch "
-                         f"{record['epochs']}), {record['wall_time_minutes']} minutes on {record['machine']}"
-                         + (" (quick mode: a smoke test, not a real training)" if record["quick_mode"] else ""))
-else:
-    best = saver.restore("best")  # the best epoch by val_psnr, not the last
-    evaluated_model = model
-    evaluation_limit = 2 if QUICK else None
-    minutes_trained = history["wall_time_s"][-1] / 60
-    run_kind = "quick-mode" if QUICK else "CPU-recipe"
-    model_description = (f"no shipped weights ({SHIPPED_KEY} is not in {WEIGHTS_DIRECTORY / 'manifest.json'}): "
-                         f"the model trained above, a {run_kind} run of {len(history['loss'])} epochs, "
-                         f"{minutes_trained:.1f} minutes on {TRAINING_IMAGES}, best epoch {best.epoch} "
-                         f"({best.step:,} steps)")
+evaluation = train.shipped_or_trained(f"espcn_x{SCALE}", saver, model, QUICK, TRAINING_IMAGES)
+evaluated_model, model_description, evaluation_limit = evaluation.model, evaluation.description, evaluation.limit
 print("Evaluating", model_description)
 
 results = {}

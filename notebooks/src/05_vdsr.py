@@ -273,23 +273,14 @@ print(f"stopped at epoch {saver.epoch} ({saver.step:,} steps), "
 # %% [markdown]
 # ## 6. Learning curves
 # Training loss (MSE on patches, all three scales mixed) and the protocol Y-PSNR on Set5 at each
-# scale after every epoch, from the saver's history (it spans resumed runs), against wall-clock
-# time; dotted: bicubic on the same images.
+# scale after every epoch, from the saver's history (it spans resumed runs), against epochs and
+# against wall-clock time; dashed: bicubic on the same images.
 
 # %%
-history = saver.history
-epoch_numbers = np.arange(1, len(history["loss"]) + 1)
-minutes = np.array(history["wall_time_s"]) / 60
-validation_label = "Set5" if VALIDATION_LIMIT is None else f"first {VALIDATION_LIMIT} images of Set5"
-figure, (loss_axis, psnr_axis) = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")
-loss_axis.semilogy(epoch_numbers, history["loss"], marker=".")
-loss_axis.set(title="Training loss", xlabel=f"epoch ({STEPS_PER_EPOCH} steps)", ylabel="MSE (log scale)")
-for scale, colour in zip(SCALES, ["C0", "C1", "C2"]):
-    psnr_axis.plot(minutes, history[f"val_psnr_x{scale}"], marker=".", color=colour, label=f"VDSR x{scale}")
-    bicubic_psnr = evaluate.evaluate("bicubic", "Set5", scale, limit=VALIDATION_LIMIT).psnr_y
-    psnr_axis.axhline(bicubic_psnr, color=colour, linestyle=":", label=f"bicubic x{scale}")
-psnr_axis.set(title=f"Validation on {validation_label}", xlabel="wall-clock time (minutes)", ylabel="Y-PSNR (dB)")
-psnr_axis.legend(fontsize=8, ncol=3)
+bicubic_validation = {scale: evaluate.evaluate("bicubic", "Set5", scale, limit=VALIDATION_LIMIT).psnr_y
+                      for scale in SCALES}  # on the same images
+figure = plots.learning_curves(saver.history, "VDSR", STEPS_PER_EPOCH, SCALES, bicubic_psnr=bicubic_validation,
+                               validation_limit=VALIDATION_LIMIT)
 plt.show()
 
 # %% [markdown]
@@ -298,31 +289,14 @@ plt.show()
 # are evaluated on all of Set5 and Set14. Without them, the model trained above is evaluated:
 # its best epoch by mean validation PSNR (chosen on Set5, so its Set5 numbers are slightly
 # optimistic; Set14 played no part), on two images per set in quick mode.
+# `train.shipped_or_trained` makes that choice and describes the weights it chose.
 
 # %%
-WEIGHTS_DIRECTORY = train.CHECKPOINTS
-SHIPPED_KEY = "vdsr_x" + "".join(map(str, SCALES))
-manifest = train.read_manifest(WEIGHTS_DIRECTORY)
-if SHIPPED_KEY in manifest["models"]:
-    evaluated_model, entry = train.load_published(SHIPPED_KEY, WEIGHTS_DIRECTORY)
-    record = entry["training"]
-    evaluation_limit = None
-    model_description = (f"shipped weights {entry['weights']}, trained by `{record['command']}`: "
-                         f"{'+'.join(record['data'])}, {record['optimizer_steps']:,} steps (best epoch "
-                         f"{record['epochs']}), {record['wall_time_minutes']} minutes on {record['machine']}"
-                         + (" (quick mode: a smoke test, not a real training)" if record["quick_mode"] else ""))
-else:
-    best = saver.restore("best")  # the best epoch by val_psnr, not the last
-    evaluated_model = model
-    evaluation_limit = 2 if QUICK else None
-    minutes_trained = history["wall_time_s"][-1] / 60
-    architecture = (f"small VDSR ({MODEL_ARGUMENTS['depth']} layers x {MODEL_ARGUMENTS['filters']} filters, "
-                    "not the paper's)" if QUICK else "VDSR-20")
-    short = " (the recipe is 180 minutes)" if not QUICK and minutes_trained < 180 else ""
-    model_description = (f"no shipped weights ({SHIPPED_KEY} is not in {WEIGHTS_DIRECTORY / 'manifest.json'}): "
-                         f"the {architecture} trained above, a {'quick-mode' if QUICK else 'CPU-recipe'} run of "
-                         f"{len(history['loss'])} epochs, {minutes_trained:.1f} minutes{short} on "
-                         f"{TRAINING_DESCRIPTION}, best epoch {best.epoch} ({best.step:,} steps)")
+architecture = (f"small VDSR ({MODEL_ARGUMENTS['depth']} layers x {MODEL_ARGUMENTS['filters']} filters, "
+                "not the paper's)" if QUICK else "VDSR-20")
+evaluation = train.shipped_or_trained("vdsr_x" + "".join(map(str, SCALES)), saver, model, QUICK,
+                                      TRAINING_DESCRIPTION, model_label=architecture, recipe_minutes=180)
+evaluated_model, model_description, evaluation_limit = evaluation.model, evaluation.description, evaluation.limit
 print("Evaluating", model_description)
 
 vdsr_upscaler = models.upscaler(evaluated_model)  # a pre-upsampling model: one upscaler for every scale
@@ -425,7 +399,7 @@ for label, losses in clipping_losses.items():
     diverged = np.flatnonzero(~np.isfinite(losses) | (losses > 1e3))
     print(f"* Section 3, {label}: " + (f"diverged at step {diverged[0] + 1}." if diverged.size
                                        else f"finite for {len(losses)} steps, loss {losses[-1]:.4g}."))
-evaluated_steps = record["optimizer_steps"] if SHIPPED_KEY in manifest["models"] else best.step
+evaluated_steps = evaluation.steps
 print(f"* Training seen by the evaluated model: {evaluated_steps:,} batches of {recipe.batch_size} patches of "
       f"{recipe.hr_patch_size}x{recipe.hr_patch_size}, {evaluated_steps * recipe.batch_size / (9960 * 64):.2%} of the "
       f"paper's 9,960 x 64 patches of 41x41.")

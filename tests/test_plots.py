@@ -1,0 +1,45 @@
+"""Plotting helpers: the learning-curve figure of the training notebooks."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from srlib import plots  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def _labels(axis):
+    return [line.get_label() for line in axis.get_lines()]
+
+
+def test_learning_curves_one_scale():
+    history = {"loss": [0.01, 0.005, 0.004], "val_psnr": [30.0, 31.0, 31.5], "wall_time_s": [60.0, 120.0, 180.0]}
+    figure = plots.learning_curves(history, "SRCNN", 500, 3, bicubic_psnr=30.4, published_psnr=32.75,
+                                   validation_limit=2)
+    loss_axis, epoch_axis, time_axis = figure.axes
+    assert loss_axis.get_yscale() == "log" and loss_axis.get_title() == "Training loss"
+    assert epoch_axis.get_title() == time_axis.get_title() == "Validation x3 on first 2 images of Set5"
+    assert epoch_axis.get_xlabel() == "epoch (500 steps)" and time_axis.get_xlabel() == "wall-clock time (minutes)"
+    assert _labels(epoch_axis) == ["SRCNN, this run", "bicubic, same images", "published SRCNN (all of Set5)"]
+    assert list(time_axis.get_lines()[0].get_xdata()) == [1.0, 2.0, 3.0]  # minutes
+    assert time_axis.get_lines()[2].get_ydata()[0] == 32.75
+
+
+def test_learning_curves_several_scales_draw_one_curve_per_scale():
+    history = {"loss": [0.01, 0.005], "wall_time_s": [30.0, 60.0], "val_psnr": [31.0, 32.0],
+               **{f"val_psnr_x{scale}": [40.0 - scale, 41.0 - scale] for scale in (2, 3, 4)}}
+    figure = plots.learning_curves(history, "VDSR", 250, [2, 3, 4],
+                                   bicubic_psnr={2: 33.7, 3: 30.4, 4: 28.4})
+    epoch_axis = figure.axes[1]
+    assert epoch_axis.get_title() == "Validation x2, x3, x4 on Set5"
+    assert _labels(epoch_axis) == ["VDSR x2, this run", "bicubic x2, same images", "VDSR x3, this run",
+                                   "bicubic x3, same images", "VDSR x4, this run", "bicubic x4, same images"]
+    assert list(epoch_axis.get_lines()[4].get_ydata()) == [36.0, 37.0]
