@@ -1,0 +1,56 @@
+"""Pixel losses: L1, L2 (MSE) and Charbonnier.
+
+Conventions: see :mod:`srlib.losses`.
+"""
+
+import keras
+from keras import ops
+
+from srlib.losses._common import PACKAGE, mean_per_image
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class L1Loss(keras.losses.Loss):
+    """Mean absolute error per image, ``mean |y_pred - y_true|``.
+
+    The default loss of EDSR and most PSNR-oriented SR networks (Lim et al.
+    2017 found it converges to higher PSNR than L2).
+    """
+
+    def call(self, y_true, y_pred):
+        return mean_per_image(ops.abs(y_pred - y_true))
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MSELoss(keras.losses.Loss):
+    """Mean squared error per image, ``mean (y_pred - y_true)**2`` (the L2 loss)."""
+
+    def call(self, y_true, y_pred):
+        return mean_per_image(ops.square(y_pred - y_true))
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class CharbonnierLoss(keras.losses.Loss):
+    """Charbonnier loss, a differentiable L1: ``mean sqrt((y_pred - y_true)**2 + epsilon**2)``.
+
+    Paper: Wei-Sheng Lai, Jia-Bin Huang, Narendra Ahuja, Ming-Hsuan Yang
+    (2017). Deep Laplacian Pyramid Networks for Fast and Accurate
+    Super-Resolution.
+
+    Args:
+        epsilon: float > 0. Below ``|error| ~ epsilon`` the loss is quadratic,
+            so its gradient is finite and continuous at zero error.
+            Default: 1e-3 (LapSRN).
+    """
+
+    def __init__(self, epsilon=1e-3, name=None, reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        if not epsilon > 0:
+            raise ValueError(f"`epsilon` must be > 0. Received: epsilon={epsilon!r}")
+        self.epsilon = float(epsilon)
+
+    def call(self, y_true, y_pred):
+        return mean_per_image(ops.sqrt(ops.square(y_pred - y_true) + self.epsilon**2))
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
