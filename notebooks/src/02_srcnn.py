@@ -96,6 +96,27 @@ figure.suptitle(f"SRCNN training pairs (Y, {recipe.hr_patch_size}x{recipe.hr_pat
 plt.show()
 
 # %% [markdown]
+# The pipeline can also make training harder than the protocol, as real photos are: each
+# augmentation or degradation of `data.Augmentations` is optional, with a probability and a range.
+# Geometric and photometric ones change the HR target (the LR follows), blur acts before the
+# downscale (optics), noise and JPEG act on the LR (sensor, codec). The paper trained on clean
+# bicubic pairs, and so does the SRCNN recipe: this figure only shows what each one does
+# (`data.augmentation_examples`, RGB, ×2, LR shown at HR size with nearest-neighbour).
+
+# %%
+examples = data.augmentation_examples(datasets.load_images("embedded")[0][1], scale=2, hr_patch_size=96)
+figure, axes = plt.subplots(2, len(examples), figsize=(1.5 * len(examples), 3.6), layout="constrained")
+for column, (augmentation_name, (lr_example, hr_example)) in enumerate(examples.items()):
+    axes[0, column].imshow(hr_example)
+    axes[0, column].set_title(augmentation_name, fontsize=8)
+    axes[1, column].imshow(np.repeat(np.repeat(lr_example, 2, axis=0), 2, axis=1))
+for axis in axes.flat:
+    axis.set_xticks([]); axis.set_yticks([])
+axes[0, 0].set_ylabel("HR target"); axes[1, 0].set_ylabel("LR input")
+figure.suptitle("Augmentations and degradations of srlib.data (one at a time)")
+plt.show()
+
+# %% [markdown]
 # ## 2. The network: patch extraction, non-linear mapping, reconstruction
 # The paper reads its three layers as a sparse-coding pipeline: `f1 = 9` convolution with 64
 # filters (patch extraction), `f2` with 32 filters (mapping; 1×1 in the base model, 5×5 in the
