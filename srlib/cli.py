@@ -10,6 +10,7 @@ Commands:
     upscale-video  upscale every frame of a video
     export     TFLite export for a fixed tile shape, with a model card
     check-gpu  offline TFLite GPU-delegate compatibility check of a .tflite file
+    reproduce  every FIR baseline and shipped checkpoint under the protocol: RESULTS.md, results.json
 """
 
 import argparse
@@ -106,6 +107,14 @@ def _check_gpu(arguments):
     from srlib import gpu_check
 
     return gpu_check.run_check_gpu(arguments.tflite, quantized_ok=arguments.quantized_ok)
+
+
+def _reproduce(arguments):
+    from srlib import reproduce
+
+    if arguments.check:
+        return reproduce.main_check()
+    return reproduce.main(datasets=tuple(arguments.datasets), scales=tuple(arguments.scales))
 
 
 def _train(arguments):
@@ -209,6 +218,13 @@ def build_parser():
     check_parser.add_argument("tflite")
     check_parser.add_argument("--quantized-ok", action="store_true", help="accept int8 activations")
     check_parser.set_defaults(handler=_check_gpu)
+
+    reproduce_parser = commands.add_parser("reproduce", help="the paper tables: RESULTS.md and results.json")
+    reproduce_parser.add_argument("--datasets", nargs="+", default=["Set5", "Set14"])
+    reproduce_parser.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
+    reproduce_parser.add_argument("--check", action="store_true",
+                                  help="only check that RESULTS.md/results.json match checkpoints/manifest.json")
+    reproduce_parser.set_defaults(handler=_reproduce)
 
     from srlib import train
 

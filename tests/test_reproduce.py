@@ -1,0 +1,125 @@
+"""python -m srlib reproduce: results.json, RESULTS.md rendered from it, skipped datasets, staleness."""
+
+import json
+
+import pytest
+
+from srlib import evaluate, reproduce, train
+
+
+@pytest.fixture(scope="module")
+def empty_data(tmp_path_factory):
+    """SRLIB_DATA and SRLIB_MIRROR pointing at empty folders: no registered file dataset is available."""
+    root = tmp_path_factory.mktemp("no_data")
+    (root / "data").mkdir()
+    (root / "mirror").mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SRLIB_DATA", str(root / "data"))
+        patch.setenv("SRLIB_MIRROR", str(root / "mirror"))
+        yield root
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "espcn_x3"
+    train.train("espcn", 3, minutes=5, run_dir=run_dir, quick=True, validation="embedded",
+                command="python -m srlib train --quick")
+    directory = tmp_path_factory.mktemp("checkpoints")
+    train.publish("espcn", 3, run_dir=run_dir, directory=directory, datasets_to_report=("embedded",))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def reproduced(checkpoints, empty_data, tmp_path_factory):
+    output = tmp_path_factory.mktemp("output")
+    results = reproduce.reproduce(datasets=("embedded", "Urban100"), scales=(2, 3), checkpoints_dir=checkpoints,
+                                  output_dir=output, progress=False)
+    return results, output
+
+
+def test_rows_for_every_fir_method_and_the_trained_model(reproduced, checkpoints):
+    results, output = reproduced
+    assert results == json.loads((output / "results.json").read_text())
+    rows = {(row["dataset"], row["scale"], row["method"]): row for row in results["rows"]}
+    for scale in (2, 3):
+        for method in reproduce.FIR_METHODS:
+            row = rows[("embedded", scale, method)]
+            assert row["kind"] == "fir" and row["images"] == 5 and row["parameters"] == 0
+    assert ("embedded", 2, "espcn_x3") not in rows  # a x3 model is evaluated at x3 only
+    trained = rows[("embedded", 3, "espcn_x3")]
+    entry = train.read_manifest(checkpoints)["models"]["espcn_x3"]
+    assert trained["kind"] == "trained" and trained["sha256"] == entry["sha256"]
+    assert trained["parameters"] == entry["parameters"]
+    assert trained["training"]["data"] == ["embedded"]
+    assert trained["training"]["optimizer_steps"] == entry["training"]["optimizer_steps"]
+    assert trained["training"]["command"] == "python -m srlib train --quick"
+    assert {"wall_time_minutes", "machine"} <= set(trained["training"])
+    # the checkpoint measured now reproduces what publish measured
+    assert trained["psnr_y"] == pytest.approx(entry["results"]["embedded_x3"]["psnr_y"], abs=1e-3)
+    bicubic = rows[("embedded", 2, "bicubic")]
+    assert bicubic["psnr_y"] == pytest.approx(evaluate.evaluate("bicubic", "embedded", 2).psnr_y, abs=1e-9)
+    assert bicubic["published_psnr_y"] is None and bicubic["difference"] is None  # no paper reports "embedded"
+    assert results["protocol"] == evaluate.PROTOCOL and results["date"] and results["machine"]
+
+
+def test_results_md_is_rendered_from_the_json(reproduced):
+    results, output = reproduced
+    markdown = (output / "RESULTS.md").read_text()
+    assert markdown == reproduce.render_markdown(json.loads((output / "results.json").read_text()))
+    assert markdown == reproduce.render_markdown(output / "results.json")
+    assert markdown.count(evaluate.PROTOCOL) == 1
+    assert "python -m srlib reproduce" in markdown and "do not edit" in markdown
+    assert "## embedded x2" in markdown and "## embedded x3" in markdown
+    assert "| method | published | ours | difference | SSIM | training budget |" in markdown
+    assert "quick mode" in markdown
+    table = reproduce.readme_table(results)
+    assert "espcn_x3" in table and "bicubic" in table and "lanczos3" not in table
+
+
+def test_missing_dataset_is_listed_as_skipped(reproduced):
+    results, output = reproduced
+    assert [skipped["dataset"] for skipped in results["skipped"]] == ["Urban100"]
+    assert "Urban100 not found" in results["skipped"][0]["reason"]
+    assert not [row for row in results["rows"] if row["dataset"] == "Urban100"]
+    markdown = (output / "RESULTS.md").read_text()
+    skipped_section = markdown.split("## Skipped datasets")[1]
+    assert "**Urban100**" in skipped_section and "not found" in skipped_section
+
+
+def test_figure_is_written_and_referenced(reproduced):
+    results, output = reproduced
+    assert results["figure"] == reproduce.FIGURE
+    assert (output / reproduce.FIGURE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"]({reproduce.FIGURE})" in (output / "RESULTS.md").read_text()
+
+
+def test_check_up_to_date_flags_stale_results(reproduced, checkpoints):
+    results, output = reproduced
+    manifest = train.read_manifest(checkpoints)
+    assert reproduce.check_up_to_date(output / "results.json", checkpoints, output / "RESULTS.md") == []
+    assert reproduce.main_check(output, checkpoints) == 0
+
+    changed = json.loads(json.dumps(manifest))
+    changed["models"]["espcn_x3"]["sha256"] = "0" * 64
+    problems = reproduce.check_up_to_date(results, changed)
+    assert any("espcn_x3" in problem and "sha256" in problem for problem in problems)
+
+    added = json.loads(json.dumps(manifest))
+    added["models"]["srcnn_x3"] = {**added["models"]["espcn_x3"], "model": "srcnn"}
+    problems = reproduce.check_up_to_date(results, added)
+    assert any("srcnn_x3" in problem and "not in results.json" in problem for problem in problems)
+
+    removed = {"models": {}}
+    assert any("no longer in the manifest" in problem for problem in reproduce.check_up_to_date(results, removed))
+
+    edited = (output / "RESULTS.md").read_text().replace("## embedded x2", "## embedded x2 (edited)")
+    assert any("RESULTS.md" in problem for problem in reproduce.check_up_to_date(results, manifest, edited))
+
+
+def test_main_returns_an_exit_status(checkpoints, empty_data, tmp_path, capsys):
+    assert reproduce.main(datasets=("Urban100",), scales=(2,), output_dir=tmp_path, checkpoints_dir=checkpoints,
+                          progress=False) == 1
+    assert "skipped Urban100" in capsys.readouterr().out
+    assert json.loads((tmp_path / "results.json").read_text())["rows"] == []
+    assert "No dataset could be evaluated" in (tmp_path / "RESULTS.md").read_text()
+    assert reproduce.main_check(tmp_path / "elsewhere", checkpoints) == 1
