@@ -348,6 +348,26 @@ def write_outputs(results, output_dir=REPO_ROOT, figure=True):
     return [json_path, output_dir / RESULTS_MD] + written
 
 
+README_START, README_END = "<!-- results:start (python -m srlib reproduce) -->", "<!-- results:end -->"
+
+
+def readme_with_results(readme_text, results_json):
+    """``readme_text`` with the part between the results markers replaced by :func:`readme_table`."""
+    if README_START not in readme_text or README_END not in readme_text:
+        raise ValueError(f"the README has no {README_START} ... {README_END} section")
+    head, rest = readme_text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    return f"{head}{README_START}\n{readme_table(results_json).rstrip()}\n{README_END}{tail}"
+
+
+def update_readme(results_json, readme_path):
+    """Rewrites the README's generated results section (atomically); no-op without markers."""
+    readme_path = Path(readme_path)
+    text = readme_path.read_text()
+    if README_START in text:
+        _write_text(readme_path, readme_with_results(text, results_json))
+
+
 def reproduce(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_dir=train.CHECKPOINTS,
               output_dir=REPO_ROOT, progress=True, figure=True):
     """Evaluates the FIR baselines and every published checkpoint, writes ``results.json`` and ``RESULTS.md``.
@@ -374,6 +394,8 @@ def main(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, output_dir=REPO_ROOT,
     (1 when no dataset could be evaluated)."""
     results = reproduce(datasets, scales, checkpoints_dir, output_dir, progress)
     output_dir = Path(output_dir)
+    if (output_dir / "README.md").is_file():
+        update_readme(results, output_dir / "README.md")
     print(readme_table(results))
     for skipped in results["skipped"]:
         print(f"skipped {skipped['dataset']}: {skipped['reason'].splitlines()[0]}")
