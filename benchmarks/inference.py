@@ -23,7 +23,6 @@ per model (target: at least 1.5).
 import argparse
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import keras
@@ -31,18 +30,9 @@ import numpy as np
 import tensorflow as tf
 
 from srlib import export, inference, models
+from timing import median_seconds
 
 CASES = (("ESPCN x3", "espcn", 3, (360, 640)), ("SP-VDSR x2", "sp_vdsr", 2, (540, 960)))
-
-
-def median_seconds(function, repeats):
-    function()  # warm-up: traces, allocations, thread pools
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def matmul_gflops(size=2048, repeats=5):

@@ -9,7 +9,6 @@ largest difference to resize-right, so that speed is never bought with exactness
 """
 
 import argparse
-import time
 import warnings
 
 import cv2
@@ -17,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from srlib.resize import imresize
+from timing import median_seconds
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -24,13 +24,7 @@ with warnings.catch_warnings():
 
 
 def median_milliseconds(function, repeats):
-    function()  # warm-up: traces, allocations, thread pools
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
+    return 1e3 * median_seconds(function, repeats)
 
 
 def main():

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import tflite_ops_and_ranks
 from srlib import layers
 
 # (id, factory, input shape without batch); small shapes keep the file fast.
@@ -210,19 +211,6 @@ def test_clip_to_unit_values():
 # --- TFLite lowering ----------------------------------------------------------------------------
 
 
-def _tflite_ops_and_ranks(tflite_bytes):
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(tflite_bytes))
-    op_names = {
-        flatbuffer_utils.opcode_to_name(model, operator.opcodeIndex)
-        for subgraph in model.subgraphs
-        for operator in subgraph.operators
-    }
-    ranks = {len(tensor.shape) for subgraph in model.subgraphs for tensor in subgraph.tensors}
-    return op_names, ranks
-
-
 def test_tflite_conversion_uses_gpu_friendly_ops(tmp_path):
     keras.utils.set_random_seed(0)
     inputs = keras.Input((8, 8, 3), batch_size=1)
@@ -232,7 +220,7 @@ def test_tflite_conversion_uses_gpu_friendly_ops(tmp_path):
     model = keras.Model(inputs, outputs)
 
     tflite_bytes = tf.lite.TFLiteConverter.from_keras_model(model).convert()
-    op_names, ranks = _tflite_ops_and_ranks(tflite_bytes)
+    op_names, ranks = tflite_ops_and_ranks(tflite_bytes)
 
     assert {"DEPTH_TO_SPACE", "PRELU", "CONV_2D"} <= op_names
     assert not {"RESHAPE", "TRANSPOSE", "FLEX_DELEGATE", "CUSTOM"} & op_names, op_names

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import tflite_ops_and_ranks
 from srlib import models
 from srlib.models.fir import FIRUpsample
 from srlib.resize import imresize
@@ -322,19 +323,6 @@ def test_registry_metadata_matches_the_models():
 # --- TFLite ----------------------------------------------------------------------------------------------
 
 
-def _tflite_ops_and_ranks(tflite_bytes):
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(tflite_bytes))
-    op_names = {
-        flatbuffer_utils.opcode_to_name(model, operator.opcodeIndex)
-        for subgraph in model.subgraphs
-        for operator in subgraph.operators
-    }
-    ranks = {len(tensor.shape) for subgraph in model.subgraphs for tensor in subgraph.tensors}
-    return op_names, ranks
-
-
 TFLITE_CASES = [("fsrcnn", 3), ("espcn", 3), ("sp_vdsr", 2), ("sp_vdsr_nearest", 2), ("sp_vdsr_second_input", 2)]
 BUILTIN_OPS = {"CONV_2D", "TRANSPOSE_CONV", "PRELU", "TANH", "DEPTH_TO_SPACE", "LEAKY_RELU", "ADD",
                "MINIMUM", "MAXIMUM", "RELU", "RELU_0_TO_1", "CONCATENATION", "STRIDED_SLICE"}
@@ -351,7 +339,7 @@ def test_tflite_conversion_uses_builtin_ops_only(name, scale):
     fixed = keras.Model(inputs, model(inputs))
     tflite_bytes = tf.lite.TFLiteConverter.from_keras_model(fixed).convert()
 
-    op_names, ranks = _tflite_ops_and_ranks(tflite_bytes)
+    op_names, ranks = tflite_ops_and_ranks(tflite_bytes)
     assert op_names <= BUILTIN_OPS, op_names - BUILTIN_OPS
     assert max(ranks) <= 4
 
