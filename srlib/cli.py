@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-FIR_METHODS = ("nearest", "box", "bilinear", "bicubic", "mitchell", "lanczos2", "lanczos3")
+from srlib.evaluate import FIR_METHODS
 
 
 def _load_model(arguments):

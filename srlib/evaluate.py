@@ -23,6 +23,10 @@ from srlib import datasets, metrics
 from srlib.resize import degrade, imresize, resolve_method
 
 
+# The FIR baselines the demo, the CLI and `reproduce` report, in the order tables list them.
+FIR_METHODS = ("nearest", "box", "bilinear", "bicubic", "mitchell", "lanczos2", "lanczos3")
+
+
 @dataclasses.dataclass
 class ImageResult:
     name: str

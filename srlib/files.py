@@ -40,6 +40,11 @@ def atomic_write(path, write):
     return path
 
 
+def write_text(path, text):
+    """:func:`atomic_write` of a UTF-8 text."""
+    return atomic_write(path, lambda handle: handle.write(text.encode()))
+
+
 def publish_permissions(path):
     """Gives a file made by ``tempfile`` the permissions of an ordinary new file."""
     os.chmod(path, 0o666 & ~_UMASK)

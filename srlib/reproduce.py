@@ -1,7 +1,7 @@
 """Regenerates the results tables: every FIR baseline and every shipped checkpoint, measured now.
 
 ``python -m srlib reproduce`` evaluates, under the paper protocol on whole
-datasets, the FIR filters (:data:`FIR_METHODS`) and every model listed in
+datasets, the FIR filters (:data:`srlib.evaluate.FIR_METHODS`) and every model listed in
 ``checkpoints/manifest.json`` at each of its scales, and writes
 
 * ``results.json``: the protocol, date, machine, and one row per dataset, scale
@@ -25,7 +25,6 @@ from pathlib import Path
 
 from srlib import datasets, evaluate, files, train
 
-FIR_METHODS = ("nearest", "box", "bilinear", "bicubic", "mitchell", "lanczos2", "lanczos3")
 DEFAULT_DATASETS = ("Set5", "Set14")
 DEFAULT_SCALES = (2, 3, 4)
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +81,7 @@ def _jobs(dataset_names, scales, manifest):
     jobs = []
     for dataset in dataset_names:
         for scale in scales:
-            jobs += [(dataset, scale, "fir", method) for method in FIR_METHODS]
+            jobs += [(dataset, scale, "fir", method) for method in evaluate.FIR_METHODS]
             jobs += [(dataset, scale, "trained", key) for key, entry in sorted(manifest["models"].items())
                      if scale in entry["scales"]]
     return jobs
@@ -322,10 +321,6 @@ def psnr_vs_parameters_figure(results_json, scale=FIGURE_SCALE):
     return figure
 
 
-def _write_text(path, text):
-    files.atomic_write(path, lambda handle: handle.write(text.encode()))
-
-
 def write_outputs(results, output_dir=REPO_ROOT, figure=True):
     """Writes ``results.json``, ``RESULTS.md`` (and the figure) atomically; returns their paths."""
     output_dir = Path(output_dir)
@@ -343,8 +338,8 @@ def write_outputs(results, output_dir=REPO_ROOT, figure=True):
             written.append(files.atomic_write(output_dir / FIGURE, lambda handle: handle.write(buffer.getvalue())))
             results["figure"] = FIGURE
     json_path = output_dir / RESULTS_JSON
-    _write_text(json_path, json.dumps(results, indent=2) + "\n")
-    _write_text(output_dir / RESULTS_MD, render_markdown(results))
+    files.write_text(json_path, json.dumps(results, indent=2) + "\n")
+    files.write_text(output_dir / RESULTS_MD, render_markdown(results))
     return [json_path, output_dir / RESULTS_MD] + written
 
 
@@ -365,7 +360,7 @@ def update_readme(results_json, readme_path):
     readme_path = Path(readme_path)
     text = readme_path.read_text()
     if README_START in text:
-        _write_text(readme_path, readme_with_results(text, results_json))
+        files.write_text(readme_path, readme_with_results(text, results_json))
 
 
 def reproduce(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_dir=train.CHECKPOINTS,

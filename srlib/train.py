@@ -164,8 +164,7 @@ def _sha256(path):
 
 
 def _atomic_json(path, payload):
-    text = json.dumps(payload, indent=2, sort_keys=True) + "\n"
-    files.atomic_write(path, lambda handle: handle.write(text.encode()))
+    files.write_text(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
 def read_manifest(directory=CHECKPOINTS):

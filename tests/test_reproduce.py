@@ -42,7 +42,7 @@ def test_rows_for_every_fir_method_and_the_trained_model(reproduced, checkpoints
     assert results == json.loads((output / "results.json").read_text())
     rows = {(row["dataset"], row["scale"], row["method"]): row for row in results["rows"]}
     for scale in (2, 3):
-        for method in reproduce.FIR_METHODS:
+        for method in evaluate.FIR_METHODS:
             row = rows[("embedded", scale, method)]
             assert row["kind"] == "fir" and row["images"] == 5 and row["parameters"] == 0
     assert ("embedded", 2, "espcn_x3") not in rows  # a x3 model is evaluated at x3 only
