@@ -49,17 +49,22 @@ def test_cases_cover_the_issue_list():
     assert any(shape[0] % 2 for shape, _ in _exact_cases())  # odd sizes
 
 
-@pytest.mark.parametrize("scale", [1 / 3, 0.7, 2.5, 1 / 2])
-def test_polyphase_equals_gather_path(scale, rng):
-    image = tf.constant(rng.random((1, 37, 41, 3)), tf.float32)
-    kernel, width, _ = resize.resolve_method("bicubic")
-    out_length = resize.output_size((37, 41), (scale, scale))[1]
-    left, weights, indices = resize.contributions(41, out_length, scale, kernel, width, True)
-    gathered = resize._resize_axis_gather(image, 2, weights, indices)
+@pytest.mark.parametrize("scale", [1 / 3, 0.7, 2.5, 1 / 2, 3 / 4, 4 / 3, 4, 1 / 4])
+@pytest.mark.parametrize("axis", [1, 2])
+@pytest.mark.parametrize("method", ["bicubic", "lanczos3"])
+def test_polyphase_equals_gather_path(scale, axis, method, rng):
+    """The strided path (interior windows on the image, border windows on mirrored strips)
+    against explicit gathering, along rows and columns."""
+    image = tf.constant(rng.random((2, 37, 41, 3)), tf.float32)
+    kernel, width, _ = resize.resolve_method(method)
+    length = image.shape[axis]
+    out_length = resize.output_size((length, length), (scale, scale))[0]
+    left, weights, indices = resize.contributions(length, out_length, scale, kernel, width, True)
+    gathered = resize._resize_axis_gather(image, axis, weights, indices)
     structure = resize._polyphase(left, weights)
     if structure is None:
         pytest.skip("no periodic structure at this scale")
-    fast = resize._resize_axis_polyphase(image, 2, 41, out_length, left, weights, *structure)
+    fast = resize._resize_axis_polyphase(image, axis, length, out_length, left, weights, *structure)
     np.testing.assert_allclose(fast.numpy(), gathered.numpy(), atol=1e-6)
 
 
@@ -136,3 +141,19 @@ def test_bad_dtype_and_rank():
         resize.imresize(np.zeros((8, 8), np.int32), scale=2)
     with pytest.raises(ValueError, match="shape"):
         resize.imresize(np.zeros((1, 2, 8, 8, 3), np.float32), scale=2)
+
+
+def test_repeated_shape_runs_as_graph_with_the_same_result(rng):
+    image = tf.constant(rng.random((1, 29, 37, 3)), tf.float32)
+    eager = resize.imresize(image, scale=3 / 2, method="lanczos3")  # first call with this key: eager
+    key = next(reversed(resize._GRAPHS))
+    assert resize._GRAPHS[key] is None
+    graph = resize.imresize(image, scale=3 / 2, method="lanczos3")  # second call: traced
+    assert resize._GRAPHS[key] is not None
+    np.testing.assert_allclose(graph.numpy(), eager.numpy(), atol=1e-6)
+
+
+def test_graph_cache_is_bounded(rng):
+    for width in range(8, 8 + 2 * resize._GRAPHS_KEPT):
+        resize.imresize(rng.random((6, width)).astype(np.float32), scale=2)
+    assert len(resize._GRAPHS) == resize._GRAPHS_KEPT
