@@ -122,8 +122,22 @@ def _train(arguments):
 
     scale = arguments.scale if len(arguments.scale) > 1 else arguments.scale[0]
     train.train(arguments.model, scale, minutes=arguments.minutes, run_dir=arguments.run_dir,
-                seed=arguments.seed, quick=arguments.quick, command=" ".join(["python -m srlib"] + sys.argv[1:]))
+                seed=arguments.seed, quick=arguments.quick, command=" ".join(["python -m srlib"] + sys.argv[1:]),
+                **dict(arguments.model_argument))
     return 0
+
+
+def _model_argument(text):
+    """``NAME=VALUE`` from the command line: VALUE as int, float, true/false, or text."""
+    name, separator, value = text.partition("=")
+    if not separator or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE (e.g. num_blocks=8), got {text!r}")
+    for parse in (int, float):
+        try:
+            return name, parse(value)
+        except ValueError:
+            pass
+    return name, {"true": True, "false": False}.get(value.lower(), value)
 
 
 def _publish(arguments):
@@ -238,6 +252,9 @@ def build_parser():
             sub.add_argument("--minutes", type=float, default=60, help="wall-clock budget over all resumed runs")
             sub.add_argument("--seed", type=int, default=0)
             sub.add_argument("--quick", action="store_true", help="tiny data and steps (smoke test)")
+            sub.add_argument("--model-argument", type=_model_argument, action="append", default=[],
+                             metavar="NAME=VALUE", help="a model constructor argument, e.g. num_blocks=8 "
+                                                        "(repeatable; recorded in the run's run.json)")
         else:
             sub.add_argument("--directory", default=str(train.CHECKPOINTS), help="where weights and manifest go")
         sub.set_defaults(handler=handler)

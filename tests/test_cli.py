@@ -54,3 +54,18 @@ def test_bad_inputs_name_the_problem(tmp_path):
     assert completed.returncode == 2 and "missing.tflite" in completed.stderr
     completed = _run("evaluate", "--model", "espcn", "--scale", 7, "--dataset", "embedded")
     assert completed.returncode == 2 and "no published weights" in completed.stderr
+
+
+def test_train_model_arguments_are_parsed_and_checked(tmp_path):
+    from srlib import cli
+
+    parsed = cli.build_parser().parse_args(
+        ["train", "--model", "srresnet", "--scale", "4", "--model-argument", "num_blocks=8",
+         "--model-argument", "filters=0.5", "--model-argument", "interpolation=lanczos3"])
+    assert parsed.model_argument == [("num_blocks", 8), ("filters", 0.5), ("interpolation", "lanczos3")]
+    completed = _run("train", "--model", "srresnet", "--scale", 4, "--model-argument", "blocks=8",
+                     "--run-dir", tmp_path / "run")
+    assert completed.returncode == 2 and "takes no argument blocks" in completed.stderr
+    assert not (tmp_path / "run").exists()  # nothing written for a run that cannot start
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["train", "--model", "srresnet", "--scale", "4", "--model-argument", "8"])

@@ -23,6 +23,7 @@ of them.
 
 import dataclasses
 import functools
+import inspect
 from typing import Callable, Optional
 
 from srlib.models.analysis import ModelCost, model_cost, receptive_field
@@ -92,6 +93,10 @@ def build(name, scale=None, **kwargs):
     if name not in MODELS:
         raise ValueError(f"`name` must be one of {sorted(MODELS)}. Received: name={name!r}")
     spec = MODELS[name]
+    accepted = set(inspect.signature(spec.build).parameters) - {"scale"}
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise ValueError(f"Model {name!r} takes no argument {', '.join(unknown)}; it takes {sorted(accepted)}")
     kwargs.setdefault("channels", spec.channels)
     if spec.takes_scale:
         if scale is None:
