@@ -78,6 +78,16 @@ def evaluate_image(hr_image, upscale, scale):
         ``(psnr_y, ssim_y, hr_cropped, lr, sr)``.
     """
     hr_cropped, lr_image = degrade(hr_image, scale)
+    return evaluate_pair(hr_cropped, lr_image, upscale, scale)
+
+
+def evaluate_pair(hr_cropped, lr_image, upscale, scale):
+    """The protocol on an already degraded pair (``degrade(hr_image, scale)``): callers
+    that measure the same images many times (validation every epoch) degrade them once.
+
+    Returns:
+        ``(psnr_y, ssim_y, hr_cropped, lr, sr)``.
+    """
     sr_image = np.asarray(upscale(lr_image, scale))
     if sr_image.shape != hr_cropped.shape or sr_image.dtype != np.uint8:
         raise ValueError(f"upscale returned {sr_image.shape} {sr_image.dtype}; "

@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from srlib import datasets, evaluate
+from srlib.resize import degrade
 
 
 class ProtocolValidation(keras.callbacks.Callback):
@@ -45,7 +46,7 @@ class ProtocolValidation(keras.callbacks.Callback):
             raise ValueError(f"every must be >= 1, got {every!r}")
         self.dataset, self.limit, self.every = dataset, limit, every
         self.upscaler_factory = upscaler_factory
-        self._images = None  # loaded once, on the first validation
+        self._pairs = {}  # scale -> [(hr_cropped, lr)], degraded once, on the first validation
 
     def _factory(self):
         if self.upscaler_factory is not None:
@@ -55,12 +56,13 @@ class ProtocolValidation(keras.callbacks.Callback):
 
     def measure(self):
         """Runs the protocol now; returns ``{"val_psnr": ..., "val_ssim": ..., per-scale keys}``."""
-        if self._images is None:
-            self._images = datasets.load_images(self.dataset, limit=self.limit)
+        if not self._pairs:
+            images = datasets.load_images(self.dataset, limit=self.limit)
+            self._pairs = {scale: [degrade(hr, scale) for _, hr in images] for scale in self.scales}
         values = {}
         for scale in self.scales:
             upscale = self._factory()(self.model, scale)
-            results = [evaluate.evaluate_image(hr, upscale, scale)[:2] for _, hr in self._images]
+            results = [evaluate.evaluate_pair(hr, lr, upscale, scale)[:2] for hr, lr in self._pairs[scale]]
             values[f"val_psnr_x{scale}"] = float(np.mean([psnr for psnr, _ in results]))
             values[f"val_ssim_x{scale}"] = float(np.mean([ssim for _, ssim in results]))
         values["val_psnr"] = float(np.mean([values[f"val_psnr_x{s}"] for s in self.scales]))
@@ -112,6 +114,50 @@ class WallClockBudget(keras.callbacks.Callback):
         if logs is not None:
             logs["wall_time_s"] = self.elapsed_seconds
         if self.budget_seconds is not None and self.elapsed_seconds >= self.budget_seconds:
+            self.model.stop_training = True
+
+
+class TrainingClock(keras.callbacks.Callback):
+    """Stops ``fit`` after ``minutes`` of *training* time, summed over resumed runs.
+
+    :class:`WallClockBudget` counts everything; this clock counts from the end of the
+    first step of each ``fit`` call (that step traces the graph) to the end of each
+    epoch, input pipeline included. Put it first in the callback list, so that its
+    epoch end comes before validation, which it then does not count: comparisons of
+    training speed (notebook 06) should not charge a slower validation to a model.
+
+    Args:
+        minutes: the budget; None records time without stopping.
+        history: a restored checkpoint history; its last ``train_time_s`` is where
+            the clock resumes. Default None (a fresh run).
+
+    Adds ``train_time_s`` (cumulative) to every epoch's logs.
+    """
+
+    def __init__(self, minutes=None, history=None):
+        super().__init__()
+        if minutes is not None and minutes <= 0:
+            raise ValueError(f"minutes must be positive or None, got {minutes!r}")
+        self.budget_seconds = None if minutes is None else 60.0 * minutes
+        self.seconds = ((history or {}).get("train_time_s") or [0.0])[-1]
+        self._first_step, self._start = True, None
+
+    def on_train_begin(self, logs=None):
+        self._first_step = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._first_step:
+            self._first_step = False
+            self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds += time.perf_counter() - self._start
+        if logs is not None:
+            logs["train_time_s"] = self.seconds
+        if self.budget_seconds is not None and self.seconds >= self.budget_seconds:
             self.model.stop_training = True
 
 

@@ -96,6 +96,21 @@ def test_wall_clock_budget_counts_previous_runs():
         training.WallClockBudget(minutes=0)
 
 
+def test_training_clock_excludes_the_first_step_and_resumes():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    features, targets = np.zeros((8, 4), np.float32), np.zeros((8, 1), np.float32)
+    clock = training.TrainingClock(minutes=1e-9, history={"train_time_s": [3.0, 5.0]})
+    history = model.fit(features, targets, batch_size=2, epochs=5, callbacks=[clock], verbose=0)
+    assert len(history.history["loss"]) == 1  # the budget was spent before this run began
+    assert 5.0 < history.history["train_time_s"][0] < 6.0
+    unlimited = training.TrainingClock(None)
+    history = model.fit(features, targets, batch_size=2, epochs=3, callbacks=[unlimited], verbose=0)
+    assert len(history.history["train_time_s"]) == 3 and np.all(np.diff(history.history["train_time_s"]) >= 0)
+    with pytest.raises(ValueError, match="minutes"):
+        training.TrainingClock(minutes=-1)
+
+
 def test_step_decay_halves():
     schedule = training.step_decay(1e-3, 0.5, 100)
     assert np.isclose(float(schedule(0)), 1e-3) and np.isclose(float(schedule(250)), 2.5e-4)

@@ -6,7 +6,9 @@ can also be drafted as a plain script and reviewed as a diff:
     python tools/build_notebook.py draft.py notebooks/NN_topic.ipynb
 """
 
+import hashlib
 import sys
+from pathlib import Path
 
 import nbformat
 
@@ -38,6 +40,10 @@ def main(source, target):
                          "language_info": {"name": "python"}}
     with open(source) as handle:
         notebook.cells = parse(handle.read())
+    # Cell ids from the notebook's name and the cell's position, not random: rebuilding an
+    # unchanged draft gives an unchanged file, and a diff shows only what was edited.
+    for index, cell in enumerate(notebook.cells):
+        cell.id = hashlib.sha1(f"{Path(target).stem}/{index}".encode()).hexdigest()[:8]
     nbformat.write(notebook, target)
 
 

@@ -49,7 +49,6 @@ if importlib.util.find_spec("srlib") is None:
 
 # %%
 import tempfile
-import time
 from pathlib import Path
 
 import keras
@@ -213,36 +212,10 @@ print(sp_vdsr_benchmark.report(timing))
 # **training time only**: from the end of the first step of each `fit` call (that step traces
 # the graph) to the end of each epoch, input pipeline included, validation excluded (VDSR's
 # validation is slower, and it is not training). `training.WallClockBudget` counts everything,
-# so a small callback keeps this clock; it logs `train_time_s` into the history the saver keeps,
-# and the budget continues over resumed runs as `WallClockBudget.resuming` does.
+# so `training.TrainingClock` keeps this clock; it logs `train_time_s` into the history the saver
+# keeps, and the budget continues over resumed runs as `WallClockBudget.resuming` does.
 
 # %%
-class TrainingClock(keras.callbacks.Callback):
-    """Stops `fit` after `minutes` of training time, summed over resumed runs; logs `train_time_s`."""
-
-    def __init__(self, minutes, history):
-        super().__init__()
-        self.budget_seconds = 60.0 * minutes
-        self.seconds = ((history or {}).get("train_time_s") or [0.0])[-1]
-
-    def on_train_begin(self, logs=None):
-        self._first_step = True
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self._first_step:  # the first step of a fit call traces the graph: not training
-            self._first_step = False
-            self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):  # runs before ProtocolValidation: it comes first in the list
-        self.seconds += time.perf_counter() - self._start
-        logs["train_time_s"] = self.seconds
-        if self.seconds >= self.budget_seconds:
-            self.model.stop_training = True
-
-
 def compiled(name, loss=None, **model_arguments):
     """`models.build(name, SCALE)` compiled as `train.compiled_model` does, with any loss (default MSE)."""
     keras.utils.set_random_seed(SEED)  # the same initial weights for every run of the same network
@@ -262,7 +235,7 @@ def train_for(run_name, network, minutes, upsampled_input=False):
         batches = data.training_dataset(
             TRAINING_IMAGES, SCALE, recipe.hr_patch_size, batch_size=recipe.batch_size,
             steps_per_epoch=STEPS_PER_EPOCH, seed=SEED, epoch=initial_epoch, upsampled_input=upsampled_input)
-        callbacks = [TrainingClock(minutes, saver.history),  # first: its epoch end comes before validation
+        callbacks = [training.TrainingClock(minutes, saver.history),  # first: its epoch end comes before validation
                      training.ProtocolValidation("Set5", SCALE, limit=VALIDATION_LIMIT),
                      training.WallClockBudget.resuming(None, saver.history),  # records wall time, no limit
                      saver.callback()]
