@@ -88,6 +88,8 @@ def _load_rgb_images(images, greyscale, min_size, limit):
         raise ValueError(f"`greyscale` must be one of {GREYSCALE_MODES}. Received: greyscale={greyscale!r}")
     if isinstance(images, str) or hasattr(images, "__fspath__"):
         images = datasets.load_images(str(images), limit=limit)
+    elif isinstance(images, (list, tuple)) and images and all(isinstance(item, str) for item in images):
+        images = [item for name in images for item in datasets.load_images(name, limit=limit)]  # ("T91", "BSD200")
     arrays = [np.asarray(item[1] if isinstance(item, tuple) else item) for item in images]
     rgb = []
     for array in arrays:
@@ -334,7 +336,8 @@ def training_dataset(images, scale, hr_patch_size, batch_size=16, steps_per_epoc
     with the same ``S``; to resume, build it again with ``epoch`` = the restored epoch.
 
     Args:
-        images: dataset name or folder (:func:`srlib.datasets.load_images`), or uint8
+        images: dataset name or folder (:func:`srlib.datasets.load_images`), a list of
+            names (``["T91", "BSD200"]``: their union), or uint8
             ``(H, W, 1|3)`` arrays or ``(stem, array)`` pairs. Images smaller than the
             patch are left out.
         scale (int | list[int]): downscaling factor; a list draws one per batch.

@@ -171,5 +171,33 @@ def format_table(results, published=True):
     return "\n".join(lines)
 
 
+def published_vs_ours(method, rows):
+    """The notebooks' closing table: the paper's row next to ours and bicubic's.
+
+    Args:
+        method: the published method's name in ``published.json`` (``"espcn"``).
+        rows: ``(ours, bicubic)`` or ``(ours, bicubic, note)`` tuples of
+            :class:`EvaluationResult` on the same images (``note``: which weights, e.g.
+            ``"shipped"``).
+
+    Returns:
+        The table as text. "images" says whether a row covers the whole set (a mean over
+        two images is not comparable with a published one); "-" where the paper has no number.
+    """
+    header = (f"{'dataset':<8} {'scale':>5} {'weights':<9} {'images':>6} {'bicubic':>8} "
+              f"{'published ' + method:>{max(17, len(method) + 10)}} {'ours':>7} {'ours - bicubic':>15} "
+              f"{'published - bicubic':>20}")
+    lines = [header, "-" * len(header)]
+    for ours, bicubic, *note in rows:
+        published = published_psnr(method, ours.dataset, ours.scale)
+        published_bicubic = published_psnr("bicubic", ours.dataset, ours.scale)
+        published_text = "-" if published is None else f"{published:.2f}"
+        gain_text = "-" if published is None or published_bicubic is None else f"{published - published_bicubic:+.2f}"
+        lines.append(f"{ours.dataset:<8} {'x' + str(ours.scale):>5} {(note or [''])[0]:<9} {ours.images:>6} "
+                     f"{bicubic.psnr_y:>8.2f} {published_text:>{max(17, len(method) + 10)}} {ours.psnr_y:>7.2f} "
+                     f"{ours.psnr_y - bicubic.psnr_y:>+15.2f} {gain_text:>20}")
+    return "\n".join(lines)
+
+
 PROTOCOL = ("Protocol: HR cropped to a multiple of the scale; LR = MATLAB imresize bicubic, 8-bit; "
             "PSNR/SSIM on Y (BT.601, MATLAB rgb2ycbcr) with `scale` pixels shaved.")

@@ -358,7 +358,9 @@ def _graph_for_repeated(key, plan):
     except TypeError:  # a custom kernel that cannot be hashed: never cached
         return eager
     if seen and graph is None:
-        graph = tf.function(eager)
+        # Traced here for this one shape; calling the concrete function later does not count
+        # as retracing (tf.function would warn once several keys trace the same Python code).
+        graph = tf.function(eager).get_concrete_function(tf.TensorSpec(key[0], key[1]))
     _GRAPHS[key] = graph  # (re)inserted last: the least recently used key goes first
     while len(_GRAPHS) > _GRAPHS_KEPT:
         _GRAPHS.popitem(last=False)

@@ -75,3 +75,21 @@ def test_cli_table_and_errors():
     assert completed.returncode == 2 and "method must be one of" in completed.stderr
     completed = _run_cli("evaluate", "--dataset", "NoSuchSet")
     assert completed.returncode == 2 and "unknown dataset" in completed.stderr
+
+
+def test_published_vs_ours_rows():
+    from srlib.evaluate import EvaluationResult, ImageResult
+
+    def result(dataset, method, psnr_y, images=5):
+        return EvaluationResult(dataset, 3, method, [ImageResult(str(i), psnr_y, 0.9) for i in range(images)])
+
+    table = evaluate.published_vs_ours("espcn", [
+        (result("Set5", "espcn", 32.0), result("Set5", "bicubic", 30.0), "shipped"),
+        (result("Set14", "espcn", 29.0, images=2), result("Set14", "bicubic", 27.0))])
+    set5, set14 = table.splitlines()[2:]
+    published = evaluate.published_psnr("espcn", "Set5", 3)
+    assert f"{published:.2f}" in set5 and "shipped" in set5 and "+2.00" in set5
+    assert f"{published - evaluate.published_psnr('bicubic', 'Set5', 3):+.2f}" in set5
+    assert set14.split()[2] == "2"  # images: a subset is visible as such
+    if evaluate.published_psnr("espcn", "Set14", 3) is None:
+        assert " - " in set14

@@ -272,14 +272,8 @@ plt.show()
 # %%
 print(evaluate.PROTOCOL)
 print(f"Ours: {model_description}")
-print(f"{'dataset':<8} {'scale':>5} {'images':>6} {'bicubic':>8} {'published SRCNN':>16} {'ours':>7} "
-      f"{'ours - bicubic':>15} {'published - bicubic':>20}")
-for dataset_name in ["Set5", "Set14"]:
-    ours, bicubic = results[dataset_name, "srcnn"], results[dataset_name, "bicubic"]
-    published = evaluate.published_psnr("srcnn", dataset_name, SCALE)
-    published_bicubic = evaluate.published_psnr("bicubic", dataset_name, SCALE)
-    print(f"{dataset_name:<8} {'x' + str(SCALE):>5} {ours.images:>6} {bicubic.psnr_y:>8.2f} {published:>16.2f} "
-          f"{ours.psnr_y:>7.2f} {ours.psnr_y - bicubic.psnr_y:>+15.2f} {published - published_bicubic:>+20.2f}")
+print(evaluate.published_vs_ours("srcnn", [(results[dataset_name, "srcnn"], results[dataset_name, "bicubic"],
+                                           evaluation.source) for dataset_name in ["Set5", "Set14"]]))
 
 # %% [markdown]
 # ## Conclusions

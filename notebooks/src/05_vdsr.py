@@ -39,6 +39,7 @@ if importlib.util.find_spec("srlib") is None:
     site.main()  # pick up the editable install without restarting the kernel
 
 # %%
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -48,8 +49,7 @@ import numpy as np
 import tensorflow as tf
 
 import srlib
-from srlib import data, datasets, evaluate, models, plots, train, training
-from srlib.checkpoint import CheckpointSaver
+from srlib import data, datasets, evaluate, models, plots, train
 
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
 SCALES = [2, 3, 4]
@@ -240,33 +240,25 @@ plt.show()
 # the time budget counts over all resumed runs.
 
 # %%
-TRAINING_IMAGES = "embedded" if QUICK else [image for name in recipe.data for _, image in datasets.load_images(name)]
 TRAINING_DESCRIPTION = "embedded" if QUICK else "+".join(recipe.data)
 MODEL_ARGUMENTS = {"depth": 6, "filters": 32} if QUICK else {}  # quick: a small VDSR; full: the paper's 20 x 64
-STEPS_PER_EPOCH = 5 if QUICK else 250
-EPOCHS = 2 if QUICK else 10_000  # an upper bound in the full setting: the time budget stops first
-MINUTES = 0.5 if QUICK else 60  # the CPU recipe: 180
+STEPS_PER_EPOCH = 5 if QUICK else 250  # the CLI recipe: 500
+MINUTES = 0.5 if QUICK else 60  # the CLI recipe: 180
 VALIDATION_LIMIT = 2 if QUICK else None  # first images of Set5 validated after every epoch; None: all five
 RUN_DIR = Path(tempfile.mkdtemp(prefix="notebook_vdsr_quick_")) if QUICK else Path("../runs/notebook_vdsr_x234")
 SEED = 0
 
+# %% [markdown]
+# `train.train` is notebook 02's training loop (seeded initial weights, a `CheckpointSaver` that
+# resumes, batches that start at the resumed epoch, protocol validation, the time budget,
+# `model.fit`), the function behind `python -m srlib train`. Given several scales, it draws one
+# per batch and validates at each (`val_psnr_x2` ... and their mean `val_psnr`, which picks the
+# best epoch).
+
 # %%
-keras.utils.set_random_seed(SEED)  # the same initial weights on every fresh run
-model = train.compiled_model("vdsr", None, recipe, **MODEL_ARGUMENTS)  # Adam, step decay, clipnorm, MSE
-saver = CheckpointSaver(RUN_DIR, model, monitor="val_psnr", keep_last=2)
-initial_epoch = saver.restore_or_initialize()  # 0 on a fresh run, else the epoch to resume at
-training_batches = data.training_dataset(
-    TRAINING_IMAGES, SCALES, recipe.hr_patch_size, batch_size=recipe.batch_size, steps_per_epoch=STEPS_PER_EPOCH,
-    seed=SEED, epoch=initial_epoch, upsampled_input=True)  # one scale per batch, input at HR size
-callbacks = [
-    training.ProtocolValidation("Set5", SCALES, limit=VALIDATION_LIMIT),  # val_psnr_x2..x4 and their mean
-    training.WallClockBudget.resuming(MINUTES, saver.history),  # stops at MINUTES summed over resumed runs
-    saver.callback(),  # checkpoint every epoch, keep the last two and the best by mean val_psnr
-]
-print(f"{model.count_params():,} parameters ({len(model.layers) - 2} convolutions); run folder {RUN_DIR}, "
-      f"starting at epoch {initial_epoch}")
-model.fit(training_batches, epochs=EPOCHS, steps_per_epoch=STEPS_PER_EPOCH, initial_epoch=initial_epoch,
-          callbacks=callbacks, verbose=2, shuffle=False)  # shuffle=False: the batches are already random
+model, saver = train.train("vdsr", SCALES, minutes=MINUTES, run_dir=RUN_DIR, seed=SEED, quick=QUICK,
+                           recipe=dataclasses.replace(recipe, steps_per_epoch=STEPS_PER_EPOCH), **MODEL_ARGUMENTS)
+print(f"{model.count_params():,} parameters ({len(model.layers) - 2} convolutions)")
 print(f"stopped at epoch {saver.epoch} ({saver.step:,} steps), "
       f"{saver.history['wall_time_s'][-1] / 60:.1f} minutes in all")
 
@@ -351,15 +343,8 @@ for scale in [3, 4]:
 # %%
 print(evaluate.PROTOCOL)
 print(f"Ours: {model_description}")
-print(f"{'dataset':<8} {'scale':>5} {'images':>6} {'bicubic':>8} {'published VDSR':>15} {'ours':>7} "
-      f"{'ours - bicubic':>15} {'published - bicubic':>20}")
-for dataset_name in ["Set5", "Set14"]:
-    for scale in SCALES:
-        ours, bicubic = results[dataset_name, scale, "vdsr"], results[dataset_name, scale, "bicubic"]
-        published = evaluate.published_psnr("vdsr", dataset_name, scale)
-        published_gain = published - evaluate.published_psnr("bicubic", dataset_name, scale)
-        print(f"{dataset_name:<8} {'x' + str(scale):>5} {ours.images:>6} {bicubic.psnr_y:>8.2f} {published:>15.2f} "
-              f"{ours.psnr_y:>7.2f} {ours.psnr_y - bicubic.psnr_y:>+15.2f} {published_gain:>+20.2f}")
+print(evaluate.published_vs_ours("vdsr", [(results[dataset_name, scale, "vdsr"], results[dataset_name, scale, "bicubic"],
+                                          evaluation.source) for dataset_name in ["Set5", "Set14"] for scale in SCALES]))
 
 # %% [markdown]
 # ## Conclusions
