@@ -155,7 +155,7 @@ print("same order as claimed:", same_ranking)
 # same cells for seconds.
 #
 # * **Training (sections 4–6):** the CPU recipe `train.RECIPES["sp_vdsr"]` for every network, the
-#   same-size VDSR included: Adam at 10⁻³ (halved every 20,000 steps), MSE unless section 6 says
+#   same-size VDSR included: Adam at 10⁻³ (halved every 60,000 steps), MSE unless section 6 says
 #   otherwise, batches of 16 random 48×48 HR patches (Y) from the 91 images, 500 steps per epoch
 #   (validation on Set5 after each), each run stopped after a budget of **training time**
 #   (section 4 explains the clock). Full: **10 minutes** for each of the two networks of section
