@@ -27,6 +27,7 @@ one-off shape runs eagerly, because tracing costs about 100 ms.
 
 import collections
 import math
+import numbers
 
 import numpy as np
 import tensorflow as tf
@@ -213,7 +214,11 @@ def _polyphase_filter(image, axis, bank, stride):
     Output sample ``m * phases + j`` is phase ``j`` of the window starting at ``m * stride``.
     """
     span, phases = bank.shape
-    batch, height, width, channels = image.shape
+    if stride > 1 and (image.shape[axis] - span) // stride == 0:
+        # One window: TF 2.21's oneDNN convolution returns uninitialised memory for a strided
+        # convolution with a single output column (batch > 1, one channel); no stride is needed.
+        image, stride = _take(image, axis, 0, span), 1
+    _, height, width, channels = image.shape
     if phases == 1 and axis == 1:
         # Rows: treat each row as one pixel of width * channels channels, so that the depthwise
         # kernel vectorises over a long contiguous channel axis (about twice as fast as 3 channels).
@@ -373,11 +378,12 @@ def output_size(in_size, scale):
 
 
 def _as_pair(value, name):
-    if isinstance(value, (int, float)):
+    if isinstance(value, numbers.Real):  # NumPy scalars too
         value = (value, value)
-    if len(value) != 2 or any(v is None or v <= 0 for v in value):
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or any(not isinstance(v, numbers.Real) or not math.isfinite(v) or v <= 0 for v in value)):
         raise ValueError(f"{name} must be a positive number or a pair of them, got {value!r}")
-    return tuple(value)
+    return tuple(float(v) if name == "scale" else v for v in value)
 
 
 def imresize(image, scale=None, size=None, method="bicubic", antialias=None):
