@@ -15,6 +15,7 @@ Commands:
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -123,21 +124,31 @@ def _train(arguments):
     scale = arguments.scale if len(arguments.scale) > 1 else arguments.scale[0]
     train.train(arguments.model, scale, minutes=arguments.minutes, run_dir=arguments.run_dir,
                 seed=arguments.seed, quick=arguments.quick, command=" ".join(["python -m srlib"] + sys.argv[1:]),
-                **dict(arguments.model_argument))
+                model_arguments=dict(arguments.model_argument))
     return 0
 
 
 def _model_argument(text):
-    """``NAME=VALUE`` from the command line: VALUE as int, float, true/false, or text."""
+    """``NAME=VALUE`` from the command line. VALUE: an int, a finite float, true/false, a
+    comma-separated list of those (a tuple, e.g. ``filters=64,32``), or else text."""
     name, separator, value = text.partition("=")
     if not separator or not name.isidentifier():
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE (e.g. num_blocks=8), got {text!r}")
+    if "," in value:
+        return name, tuple(_argument_value(name, part) for part in value.split(","))
+    return name, _argument_value(name, value)
+
+
+def _argument_value(name, text):
     for parse in (int, float):
         try:
-            return name, parse(value)
+            value = parse(text)
         except ValueError:
-            pass
-    return name, {"true": True, "false": False}.get(value.lower(), value)
+            continue
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{name}: expected a finite number, got {text!r}")
+        return value
+    return {"true": True, "false": False}.get(text.lower(), text)
 
 
 def _publish(arguments):

@@ -332,7 +332,8 @@ def _resize_batch(batched, plan):
     input_dtype = batched.dtype
     result = tf.cast(batched, tf.float32)
     if input_dtype == tf.uint8:
-        result = result / 255.0
+        result = result * (1 / 255)  # a product: the graph optimiser rewrites a division as one, and
+        # the eager and traced results of a shape must agree bit for bit
     # MATLAB resizes the axis with the smaller scale first (rows first on ties).
     for axis in sorted((1, 2), key=lambda a: scales[a - 1]):
         if result.shape[axis] != out_size[axis - 1] or scales[axis - 1] != 1:

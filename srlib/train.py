@@ -5,7 +5,7 @@
 epoch, checkpoints everything (:class:`srlib.checkpoint.CheckpointSaver`) into a
 run folder, and stops at a wall-clock budget summed over resumed runs. Run the
 same command again and it continues where it stopped, bit for bit.
-``--publish`` then evaluates the best checkpoint on Set5/Set14, copies its weights
+``python -m srlib publish`` then evaluates the run's weights on Set5/Set14, copies its weights
 to ``checkpoints/`` and records how they were made in ``checkpoints/manifest.json``.
 
 The recipes are CPU recipes (2 cores, about an hour): Adam instead of the papers'
@@ -104,7 +104,7 @@ def run_directory(name, scale, root=None):
 
 
 def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation="Set5", max_epochs=10_000,
-          recipe=None, command=None, **model_arguments):
+          recipe=None, command=None, model_arguments=None):
     """Trains (or resumes) ``name`` at ``scale`` for a wall-clock budget.
 
     Args:
@@ -118,7 +118,8 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
         max_epochs: upper bound besides the budget.
         recipe: a :class:`Recipe` overriding ``RECIPES[name]``.
         command: the command line that started the run, recorded for the manifest.
-        **model_arguments: passed to the model constructor.
+        model_arguments: dict of model constructor arguments (``{"num_blocks": 8}``),
+            recorded in ``run.json``. Default None (the constructor's defaults).
 
     Returns:
         ``(model, saver)`` with the last (not the best) weights loaded.
@@ -129,6 +130,7 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     spec = models.MODELS[name]
     scales = list(scale) if isinstance(scale, (list, tuple)) else [scale]
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
+    model_arguments = dict(model_arguments or {})
     keras.utils.set_random_seed(seed)
     model = compiled_model(name, scales[0], recipe, **model_arguments)
     saver = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr", keep_last=2)
@@ -141,7 +143,7 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     dataset = data.training_dataset(
         images, scales if len(scales) > 1 else scales[0], recipe.hr_patch_size, batch_size=recipe.batch_size,
         steps_per_epoch=steps, seed=seed, epoch=initial_epoch,
-        channels="y" if spec.channels == 1 else "rgb", upsampled_input=spec.input == "upsampled")
+        channels="y" if model.inputs[0].shape[-1] == 1 else "rgb", upsampled_input=spec.input == "upsampled")
     callbacks = [training.ProtocolValidation(validation, scales, limit=2 if quick else None),
                  training.WallClockBudget.resuming(minutes, saver.history), saver.callback()]
     model.fit(dataset, epochs=initial_epoch + 2 if quick else max_epochs, steps_per_epoch=steps,

@@ -61,11 +61,14 @@ def test_train_model_arguments_are_parsed_and_checked(tmp_path):
 
     parsed = cli.build_parser().parse_args(
         ["train", "--model", "srresnet", "--scale", "4", "--model-argument", "num_blocks=8",
-         "--model-argument", "filters=0.5", "--model-argument", "interpolation=lanczos3"])
-    assert parsed.model_argument == [("num_blocks", 8), ("filters", 0.5), ("interpolation", "lanczos3")]
+         "--model-argument", "filters=0.5", "--model-argument", "interpolation=lanczos3",
+         "--model-argument", "kernel_sizes=9,5,5", "--model-argument", "use_bias=false"])
+    assert parsed.model_argument == [("num_blocks", 8), ("filters", 0.5), ("interpolation", "lanczos3"),
+                                     ("kernel_sizes", (9, 5, 5)), ("use_bias", False)]
     completed = _run("train", "--model", "srresnet", "--scale", 4, "--model-argument", "blocks=8",
                      "--run-dir", tmp_path / "run")
     assert completed.returncode == 2 and "takes no argument blocks" in completed.stderr
     assert not (tmp_path / "run").exists()  # nothing written for a run that cannot start
-    with pytest.raises(SystemExit):
-        cli.build_parser().parse_args(["train", "--model", "srresnet", "--scale", "4", "--model-argument", "8"])
+    for bad in ["8", "depth=nan", "depth=1,inf"]:
+        with pytest.raises(SystemExit):
+            cli.build_parser().parse_args(["train", "--model", "srresnet", "--scale", "4", "--model-argument", bad])

@@ -318,6 +318,12 @@ def test_registry_metadata_matches_the_models():
         models.build("edsr", 2)
     with pytest.raises(ValueError, match="scale"):
         models.build("espcn")
+    with pytest.raises(ValueError, match="takes no argument blocks"):
+        models.build("srresnet", 4, blocks=8)
+    with pytest.raises(ValueError, match="takes no argument interpolation_input"):  # fixed by the registered name
+        models.build("sp_vdsr_nearest", 2, interpolation_input="graph")
+    with pytest.raises(ValueError, match="supports scales"):
+        models.build("srresnet", 5)
 
 
 # --- TFLite ----------------------------------------------------------------------------------------------

@@ -145,14 +145,18 @@ def test_bad_dtype_and_rank():
         resize.imresize(np.zeros((1, 2, 8, 8, 3), np.float32), scale=2)
 
 
-def test_repeated_shape_runs_as_graph_with_the_same_result(rng):
-    image = tf.constant(rng.random((1, 29, 37, 3)), tf.float32)
-    eager = resize.imresize(image, scale=3 / 2, method="lanczos3")  # first call with this key: eager
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("scale", [1 / 2, 2, 3 / 2, 1 / 3])
+def test_repeated_shape_runs_as_graph_with_the_same_result(dtype, scale, rng):
+    """Bit for bit: a result must not depend on whether its shape was seen before (the
+    graph optimiser once rewrote the uint8 scaling and flipped roundings)."""
+    image = (rng.random((1, 30, 42, 3)) * (255 if dtype == np.uint8 else 1)).astype(dtype)
+    eager = resize.imresize(image, scale=scale, method="lanczos3")  # first call with this key: eager
     key = next(reversed(resize._GRAPHS))
     assert resize._GRAPHS[key] is None
-    graph = resize.imresize(image, scale=3 / 2, method="lanczos3")  # second call: traced
+    graph = resize.imresize(image, scale=scale, method="lanczos3")  # second call: traced
     assert resize._GRAPHS[key] is not None
-    np.testing.assert_allclose(graph.numpy(), eager.numpy(), atol=1e-6)
+    np.testing.assert_array_equal(graph, eager)
 
 
 def test_graph_cache_is_bounded(rng):

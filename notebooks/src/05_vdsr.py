@@ -257,7 +257,8 @@ SEED = 0
 
 # %%
 model, saver = train.train("vdsr", SCALES, minutes=MINUTES, run_dir=RUN_DIR, seed=SEED, quick=QUICK,
-                           recipe=dataclasses.replace(recipe, steps_per_epoch=STEPS_PER_EPOCH), **MODEL_ARGUMENTS)
+                           recipe=dataclasses.replace(recipe, steps_per_epoch=STEPS_PER_EPOCH),
+                           model_arguments=MODEL_ARGUMENTS)
 print(f"{model.count_params():,} parameters ({len(model.layers) - 2} convolutions)")
 print(f"stopped at epoch {saver.epoch} ({saver.step:,} steps), "
       f"{saver.history['wall_time_s'][-1] / 60:.1f} minutes in all")

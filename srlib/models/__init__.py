@@ -93,7 +93,9 @@ def build(name, scale=None, **kwargs):
     if name not in MODELS:
         raise ValueError(f"`name` must be one of {sorted(MODELS)}. Received: name={name!r}")
     spec = MODELS[name]
-    accepted = set(inspect.signature(spec.build).parameters) - {"scale"}
+    # A registered partial (sp_vdsr_nearest) fixes some arguments: they define the name.
+    fixed = set(getattr(spec.build, "keywords", {}))
+    accepted = set(inspect.signature(spec.build).parameters) - {"scale"} - fixed
     unknown = sorted(set(kwargs) - accepted)
     if unknown:
         raise ValueError(f"Model {name!r} takes no argument {', '.join(unknown)}; it takes {sorted(accepted)}")
@@ -101,6 +103,8 @@ def build(name, scale=None, **kwargs):
     if spec.takes_scale:
         if scale is None:
             raise ValueError(f"Model {name!r} upscales inside the network and needs `scale`. Received: scale=None")
+        if spec.scales is not None and scale not in spec.scales:
+            raise ValueError(f"Model {name!r} supports scales {list(spec.scales)}. Received: scale={scale!r}")
         return spec.build(scale, **kwargs)
     return spec.build(**kwargs)
 
