@@ -155,7 +155,8 @@ def _publish(arguments):
     from srlib import train
 
     scale = arguments.scale if len(arguments.scale) > 1 else arguments.scale[0]
-    entry = train.publish(arguments.model, scale, run_dir=arguments.run_dir, directory=arguments.directory)
+    entry = train.publish(arguments.model, scale, run_dir=arguments.run_dir, directory=arguments.directory,
+                          select=arguments.select)
     print(json.dumps(entry, indent=2))
     return 0
 
@@ -268,6 +269,8 @@ def build_parser():
                                                         "(repeatable; recorded in the run's run.json)")
         else:
             sub.add_argument("--directory", default=str(train.CHECKPOINTS), help="where weights and manifest go")
+            sub.add_argument("--select", choices=train.SELECTIONS, default="last",
+                             help="which epoch: the last (default), or the best by validation PSNR")
         sub.set_defaults(handler=handler)
     return parser
 

@@ -136,7 +136,8 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     saver = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr", keep_last=2)
     data_names = ["embedded"] if quick else list(recipe.data)
     _record_run(run_dir, {"model": name, "scales": scales, "seed": seed, "quick": quick, "data": data_names,
-                          "recipe": dataclasses.asdict(recipe), "model_arguments": model_arguments}, command)
+                          "recipe": dataclasses.asdict(recipe), "model_arguments": model_arguments,
+                          "validation": validation}, command)
     initial_epoch = saver.restore_or_initialize()
     steps = 5 if quick else recipe.steps_per_epoch
     images = _training_images(data_names)
@@ -160,6 +161,7 @@ def _record_run(run_dir, settings, command=None):
     if path.is_file():
         recorded = json.loads(path.read_text())
         recorded.pop("command", None)
+        recorded.setdefault("validation", "Set5")  # runs recorded before it was: always Set5
         if recorded != json.loads(json.dumps(settings)):
             raise ValueError(f"{path} records a different training ({recorded}); "
                              f"use another --run-dir or delete {run_dir} to start over")
@@ -181,13 +183,26 @@ def read_manifest(directory=CHECKPOINTS):
     return json.loads(path.read_text()) if path.is_file() else {"models": {}}
 
 
-def publish(name, scale, run_dir=None, directory=CHECKPOINTS, datasets_to_report=("Set5", "Set14"), command=None):
-    """Copies the best checkpoint's weights to ``directory`` and records them in its manifest.
+SELECTIONS = ("last", "best")
+
+
+def publish(name, scale, run_dir=None, directory=CHECKPOINTS, datasets_to_report=("Set5", "Set14"), command=None,
+            select="last"):
+    """Copies a run's weights to ``directory`` and records them in its manifest.
 
     The manifest entry says what the weights are and how they were made: model,
     scale, recipe, training data, optimizer steps, epochs, cumulative wall time,
-    machine, and the Y-PSNR/SSIM measured now on each dataset under the protocol.
+    machine, which epoch and why, and the Y-PSNR/SSIM measured now on each dataset
+    under the protocol.
+
+    Args:
+        select: ``"last"`` (default): the run's final weights, chosen without looking at
+            any evaluation set. ``"best"``: the epoch with the best validation PSNR; the
+            validation set (Set5 by default) then also appears in the reported results,
+            and its number there is optimistic by the selection (the manifest says so).
     """
+    if select not in SELECTIONS:
+        raise ValueError(f"`select` must be one of {SELECTIONS}. Received: select={select!r}")
     scales = list(scale) if isinstance(scale, (list, tuple)) else [scale]
     key = f"{name}_x{''.join(map(str, scales))}"
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
@@ -204,7 +219,11 @@ def publish(name, scale, run_dir=None, directory=CHECKPOINTS, datasets_to_report
     last = saver.restore()
     if last is None:
         raise FileNotFoundError(f"no checkpoint in {run_dir}: train first")
-    state = saver.restore("best")  # the weights published are the best epoch's
+    state = saver.restore("best") if select == "best" else last
+    validation = run.get("validation", "Set5")
+    selection = ("the last epoch: chosen without looking at any evaluation set" if select == "last" else
+                 f"the best epoch by validation Y-PSNR on {validation}: the {validation} result is optimistic "
+                 f"by that choice")
     results = {}
     for dataset_name in datasets_to_report:  # whole datasets: these numbers go into tables
         for each_scale in scales:
@@ -231,7 +250,7 @@ def publish(name, scale, run_dir=None, directory=CHECKPOINTS, datasets_to_report
                      "optimizer_steps": int(state.step or 0), "epochs": int(state.epoch),
                      "run_optimizer_steps": int(last.step or 0),
                      "run_wall_time_minutes": round((last.history.get("wall_time_s") or [0])[-1] / 60, 1),
-                     "best_epoch_checkpoint": Path(state.path).name,
+                     "checkpoint": Path(state.path).name, "selection": selection,
                      "wall_time_minutes": round((history.get("wall_time_s") or [0])[-1] / 60, 1),
                      "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {tf.__version__}, CPU",
                      "command": command or run.get("command")},

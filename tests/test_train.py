@@ -43,10 +43,21 @@ def test_publish_and_load(quick_run, tmp_path):
     assert entry["results"]["embedded_x3"]["images"] == 5
     model, loaded_entry = train.load_published("espcn_x3", directory=tmp_path)
     assert loaded_entry["sha256"] == entry["sha256"]
-    # the published weights are the best checkpoint's: evaluating them reproduces the manifest
+    # the published weights are the last checkpoint's: evaluating them reproduces the manifest
     from srlib import evaluate
     result = evaluate.evaluate(models.upscaler(model, 3), "embedded", 3)
     assert result.psnr_y == pytest.approx(entry["results"]["embedded_x3"]["psnr_y"], abs=1e-3)
+    assert entry["training"]["optimizer_steps"] == \
+        entry["training"]["run_optimizer_steps"]
+    assert entry["training"]["selection"].startswith("the last epoch")
+
+
+def test_publish_best_epoch_says_where_it_was_chosen(quick_run, tmp_path):
+    entry = train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",),
+                          select="best")
+    assert "best epoch by validation Y-PSNR on Set5" in entry["training"]["selection"]
+    with pytest.raises(ValueError, match="select"):
+        train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, select="median")
 
 
 def test_load_published_detects_tampering(quick_run, tmp_path):
