@@ -181,18 +181,26 @@ def published_vs_ours(method, rows):
             ``"shipped"``).
 
     Returns:
-        The table as text. "images" says whether a row covers the whole set (a mean over
-        two images is not comparable with a published one); "-" where the paper has no number.
+        The table as text: "-" where the paper has no number, "(subset)" where ours is a
+        mean over part of the set (quick mode), which a published mean cannot be compared with.
+
+    Raises:
+        ValueError: if a row's two results are not on the same dataset, scale and images.
     """
     header = (f"{'dataset':<8} {'scale':>5} {'weights':<9} {'images':>6} {'bicubic':>8} "
               f"{'published ' + method:>{max(17, len(method) + 10)}} {'ours':>7} {'ours - bicubic':>15} "
               f"{'published - bicubic':>20}")
     lines = [header, "-" * len(header)]
     for ours, bicubic, *note in rows:
+        if (ours.dataset, ours.scale, ours.images) != (bicubic.dataset, bicubic.scale, bicubic.images):
+            raise ValueError(f"a row compares {ours.method} on {ours.dataset} x{ours.scale} ({ours.images} images) "
+                             f"with bicubic on {bicubic.dataset} x{bicubic.scale} ({bicubic.images} images)")
         published = published_psnr(method, ours.dataset, ours.scale)
         published_bicubic = published_psnr("bicubic", ours.dataset, ours.scale)
         published_text = "-" if published is None else f"{published:.2f}"
         gain_text = "-" if published is None or published_bicubic is None else f"{published - published_bicubic:+.2f}"
+        if published is not None and not _is_whole_dataset(ours):
+            published_text, gain_text = "(subset)", "(subset)"  # a mean over some images is not comparable
         lines.append(f"{ours.dataset:<8} {'x' + str(ours.scale):>5} {(note or [''])[0]:<9} {ours.images:>6} "
                      f"{bicubic.psnr_y:>8.2f} {published_text:>{max(17, len(method) + 10)}} {ours.psnr_y:>7.2f} "
                      f"{ours.psnr_y - bicubic.psnr_y:>+15.2f} {gain_text:>20}")

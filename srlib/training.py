@@ -143,13 +143,13 @@ class TrainingClock(keras.callbacks.Callback):
         self._first_step, self._start = True, None
 
     def on_train_begin(self, logs=None):
-        self._first_step = True
+        self._first_step, self._start = True, time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._first_step:
+        if self._first_step:  # the end of the first step of a fit call: tracing done
             self._first_step = False
             self._start = time.perf_counter()
 

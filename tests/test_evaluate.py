@@ -85,11 +85,14 @@ def test_published_vs_ours_rows():
 
     table = evaluate.published_vs_ours("espcn", [
         (result("Set5", "espcn", 32.0), result("Set5", "bicubic", 30.0), "shipped"),
-        (result("Set14", "espcn", 29.0, images=2), result("Set14", "bicubic", 27.0))])
+        (result("Set14", "espcn", 29.0, images=2), result("Set14", "bicubic", 27.0, images=2))])
     set5, set14 = table.splitlines()[2:]
     published = evaluate.published_psnr("espcn", "Set5", 3)
     assert f"{published:.2f}" in set5 and "shipped" in set5 and "+2.00" in set5
     assert f"{published - evaluate.published_psnr('bicubic', 'Set5', 3):+.2f}" in set5
-    assert set14.split()[2] == "2"  # images: a subset is visible as such
-    if evaluate.published_psnr("espcn", "Set14", 3) is None:
-        assert " - " in set14
+    assert set14.split()[2] == "2"  # images
+    subset = evaluate.published_vs_ours("espcn", [(result("Set5", "espcn", 32.0, images=2),
+                                                   result("Set5", "bicubic", 30.0, images=2))])
+    assert "(subset)" in subset and f"{published:.2f}" not in subset
+    with pytest.raises(ValueError, match="Set14"):
+        evaluate.published_vs_ours("espcn", [(result("Set5", "espcn", 32.0), result("Set14", "bicubic", 27.0))])
