@@ -101,3 +101,19 @@ def test_argument_errors(tmp_path):
         export.export_tflite(_build("espcn", 3), tmp_path / "m.tflite", tile_shape=(0, 32))
     with pytest.raises(FileNotFoundError, match="output folder"):
         export.export_tflite(_build("espcn", 3), tmp_path / "missing" / "m.tflite")
+
+
+def test_every_shipped_model_exports_for_the_gpu_delegate(tmp_path, photos):
+    """Each entry of checkpoints/manifest.json, with its trained weights: float16 export,
+    no GPU-delegate violation, parity with Keras."""
+    from srlib import train
+
+    keys = sorted(train.read_manifest()["models"])
+    assert keys, "checkpoints/manifest.json lists no model"
+    for key in keys:
+        model, entry = train.load_published(key)
+        scale = entry["scales"][0]
+        path = tmp_path / f"{key}.tflite"
+        export.export_tflite(model, path, TILE, "float16", scale=scale, latency_runs=1)
+        assert gpu_check.check_gpu_compatibility(path) == [], key
+        assert export.parity_psnr(model, path, photos, scale=scale) >= MIN_PSNR["float16"], key
