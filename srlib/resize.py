@@ -246,6 +246,18 @@ def _polyphase_filter(image, axis, bank, stride):
     return tf.reshape(filtered, [-1, filtered_height * phases, filtered_width, channels])
 
 
+def _filter_bank(left, weights, phases):
+    """``(start, bank)``: the first window's first input sample, and a (span, phases) bank
+    whose column j holds phase j's weights at their offset in the window."""
+    start = int(left[0])
+    offsets = (left[:phases] - start).astype(np.int64)
+    taps = weights.shape[1]
+    bank = np.zeros((int(offsets.max()) + taps, phases), np.float64)
+    for phase in range(phases):
+        bank[offsets[phase]:offsets[phase] + taps, phase] = weights[phase]
+    return start, bank
+
+
 def _resize_axis_polyphase(image, axis, in_length, out_length, left, weights, phases, stride):
     """Strided polyphase filtering of one axis; ``None`` where one mirror is not enough.
 
@@ -254,14 +266,8 @@ def _resize_axis_polyphase(image, axis, in_length, out_length, left, weights, ph
     border run on short mirrored strips. Padding the whole image instead would copy it,
     which costs as much as the filtering.
     """
-    start = int(left[0])
-    # Phase j reads `taps` samples starting `offsets[j]` into a window of `span` samples.
-    offsets = (left[:phases] - start).astype(np.int64)
-    taps = weights.shape[1]
-    span = int(offsets.max()) + taps
-    bank = np.zeros((span, phases), np.float64)
-    for phase in range(phases):
-        bank[offsets[phase]:offsets[phase] + taps, phase] = weights[phase]
+    start, bank = _filter_bank(left, weights, phases)
+    span = bank.shape[0]
     windows = -(-out_length // phases)  # rounded up; the last window may emit unwanted phases
     end = start + (windows - 1) * stride + span  # one past the last input sample read
     if max(-start, end - in_length) > in_length:
@@ -276,16 +282,20 @@ def _resize_axis_polyphase(image, axis, in_length, out_length, left, weights, ph
     if first_inside > 0:
         parts.append(_border_windows(image, axis, in_length, bank, stride, start, 0, first_inside,
                                      first_inside * phases, phases))
-    # Prepending zero taps aligns the convolution's windows (which start at sample 0) with ours.
-    lead = start + first_inside * stride
-    inside = _take(image, axis, 0, lead + (end_inside - first_inside - 1) * stride + span)
-    parts.append(_polyphase_filter(inside, axis, np.pad(bank, [(lead, 0), (0, 0)]), stride)
-                 if lead < stride else
-                 _polyphase_filter(_take(inside, axis, lead, inside.shape[axis]), axis, bank, stride))
+    parts.append(_inside_windows(image, axis, bank, stride, start + first_inside * stride, end_inside - first_inside))
     if end_inside < windows:
         parts.append(_border_windows(image, axis, in_length, bank, stride, start, end_inside, windows,
                                      out_length - end_inside * phases, phases))
     return tf.concat(parts, axis) if len(parts) > 1 else parts[0]
+
+
+def _inside_windows(image, axis, bank, stride, begin, count):
+    """``count`` windows starting at sample ``begin >= 0``, all inside the image."""
+    span = bank.shape[0]
+    image = _take(image, axis, 0, begin + (count - 1) * stride + span)
+    if begin < stride:  # zero taps in front align the convolution's windows (from sample 0) with ours
+        return _polyphase_filter(image, axis, np.pad(bank, [(begin, 0), (0, 0)]), stride)
+    return _polyphase_filter(_take(image, axis, begin, image.shape[axis]), axis, bank, stride)
 
 
 def _border_windows(image, axis, in_length, bank, stride, start, first, last, keep, phases):
