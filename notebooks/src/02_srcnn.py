@@ -161,7 +161,7 @@ print(f"\n9-5-5 on a 1920x1080 output: {full_hd.macs / 1e9:.0f} GMACs per frame,
 #   3·10⁻⁴ halved every 20,000 steps, MSE, batches of 16 random 36×36 HR patches (Y) from the 91
 #   images, 500 steps per epoch, one hour of wall-clock time on 2 CPU cores. The same recipe
 #   from a shell: `python -m srlib train --model srcnn --scale 3 --minutes 60`, then
-#   `python -m srlib publish --model srcnn --scale 3` copies the best epoch to `checkpoints/`
+#   `python -m srlib publish --model srcnn --scale 3` copies the last epoch to `checkpoints/`
 #   (the shipped weights section 5 uses when they exist).
 # * **Paper recipe (GPU, not run here):** SGD with momentum 0.9, learning rate 10⁻⁴ for the
 #   first two layers and 10⁻⁵ for the last, Gaussian initialisation (σ = 0.001), MSE, 33×33

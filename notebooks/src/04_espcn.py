@@ -164,7 +164,7 @@ print(f"ESPCN on this machine: {1 / frame_timings['ESPCN']:.1f} frames per secon
 #   the 291 images (T91 + BSD200: more than the paper's 91, fewer than its ImageNet model's),
 #   500 steps per epoch, one hour on 2 CPU cores. The same recipe from a shell:
 #   `python -m srlib train --model espcn --scale 3 --minutes 60`, then
-#   `python -m srlib publish --model espcn --scale 3` copies the best epoch to `checkpoints/`
+#   `python -m srlib publish --model espcn --scale 3` copies the last epoch to `checkpoints/`
 #   (the shipped weights section 6 uses when they exist).
 # * **Paper recipe (GPU, not run here):** 17×17 LR sub-images (51×51 HR at ×3) from the 91 images,
 #   MSE, learning rate from 0.01 down to 0.0001, lowered whenever the cost stops improving by

@@ -227,7 +227,7 @@ plt.show()
 #   epoch, **three hours** on 2 CPU cores, which may take several sessions (each run of the same
 #   command continues the last):
 #   `python -m srlib train --model vdsr --scale 2 3 4 --minutes 180`, then
-#   `python -m srlib publish --model vdsr --scale 2 3 4` copies the best epoch to `checkpoints/`
+#   `python -m srlib publish --model vdsr --scale 2 3 4` copies the last epoch to `checkpoints/`
 #   (the shipped weights section 7 uses when they exist). **This notebook's full setting** runs the
 #   same recipe for one hour, with 250-step epochs so that the curves have a few points; raise
 #   `MINUTES` to 180 for the whole recipe.
