@@ -54,6 +54,34 @@ def compare_crops(images, titles, crop=None, crop_size=64, suptitle=None):
     return figure
 
 
+def protocol_crops(hr_image, scale, upscalers, name="", crop_size=64):
+    """Each upscaler's output of the protocol LR of ``hr_image`` beside HR, with zoomed crops.
+
+    Args:
+        hr_image: uint8 HR image.
+        scale: int, the protocol's scale.
+        upscalers: ``{label: upscale(lr_uint8, scale) -> sr_uint8}`` in display order,
+            e.g. ``{"bicubic": evaluate.fir_upscaler("bicubic"), "ESPCN": models.upscaler(model)}``.
+        name: the image's name, for the title.
+        crop_size: side of the zoomed window in pixels. Default 64.
+
+    Returns:
+        ``(figure, psnr)``: the figure and ``{label: Y-PSNR}`` under the protocol.
+    """
+    from srlib import evaluate
+    from srlib.resize import degrade
+
+    hr_cropped, lr_image = degrade(hr_image, scale)
+    psnr, shown = {}, []
+    for label, upscale in upscalers.items():
+        psnr[label], _, _, _, sr_image = evaluate.evaluate_pair(hr_cropped, lr_image, upscale, scale)
+        shown.append(sr_image)
+    titles = [f"{label} {value:.2f} dB" for label, value in psnr.items()] + ["HR (ground truth)"]
+    figure = compare_crops(shown + [hr_cropped], titles, crop_size=crop_size,
+                           suptitle=f"'{name}' x{scale} (Y-PSNR under the protocol)")
+    return figure, psnr
+
+
 def fir_comparison_figure(dataset, image_index, scale, methods):
     """HR and every FIR method's upscale of the protocol LR, with Y-PSNR in the titles."""
     from srlib import datasets, evaluate

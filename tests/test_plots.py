@@ -43,3 +43,16 @@ def test_learning_curves_several_scales_draw_one_curve_per_scale():
     assert _labels(epoch_axis) == ["VDSR x2, this run", "bicubic x2, same images", "VDSR x3, this run",
                                    "bicubic x3, same images", "VDSR x4, this run", "bicubic x4, same images"]
     assert list(epoch_axis.get_lines()[4].get_ydata()) == [36.0, 37.0]
+
+
+def test_protocol_crops_measures_each_upscaler_under_the_protocol():
+    from srlib import datasets, evaluate
+
+    name, hr_image = datasets.load_images("embedded")[1]
+    upscalers = {"bicubic": evaluate.fir_upscaler("bicubic"), "lanczos3": evaluate.fir_upscaler("lanczos3")}
+    figure, psnr = plots.protocol_crops(hr_image, 3, upscalers, name, crop_size=32)
+    assert list(psnr) == ["bicubic", "lanczos3"]
+    assert psnr["bicubic"] == pytest.approx(evaluate.evaluate_image(hr_image, upscalers["bicubic"], 3)[0])
+    titles = [axis.get_title() for axis in figure.axes[:3]]
+    assert titles == [f"bicubic {psnr['bicubic']:.2f} dB", f"lanczos3 {psnr['lanczos3']:.2f} dB", "HR (ground truth)"]
+    assert name in figure._suptitle.get_text()

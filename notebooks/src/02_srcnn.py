@@ -242,12 +242,8 @@ print(evaluate.format_table(results.values()))
 
 # %%
 name, hr_image = datasets.load_images("Set5")[2]  # butterfly
-bicubic_psnr, _, hr_cropped, _, bicubic_image = evaluate.evaluate_image(hr_image, evaluate.fir_upscaler("bicubic"),
-                                                                        SCALE)
-srcnn_psnr, _, _, _, srcnn_image = evaluate.evaluate_image(hr_image, models.upscaler(evaluated_model), SCALE)
-figure = plots.compare_crops([bicubic_image, srcnn_image, hr_cropped],
-                             [f"bicubic {bicubic_psnr:.2f} dB", f"SRCNN {srcnn_psnr:.2f} dB", "HR (ground truth)"],
-                             crop_size=64, suptitle=f"'{name}' x{SCALE} (Y-PSNR)")
+figure, crop_psnr = plots.protocol_crops(hr_image, SCALE, {"bicubic": evaluate.fir_upscaler("bicubic"),
+                                                           "SRCNN": models.upscaler(evaluated_model)}, name)
 plt.show()
 
 # %% [markdown]
@@ -303,7 +299,7 @@ for dataset_name in ["Set5", "Set14"]:
     else:
         line += f", on the first {ours.images} images only: not comparable with the published mean."
     print(line)
-print(f"* Butterfly x{SCALE}: SRCNN {srcnn_psnr:.2f} dB against bicubic {bicubic_psnr:.2f} dB.")
+print(f"* Butterfly x{SCALE}: SRCNN {crop_psnr['SRCNN']:.2f} dB against bicubic {crop_psnr['bicubic']:.2f} dB.")
 
 # %% [markdown]
 # ## Exercises

@@ -251,12 +251,8 @@ print(evaluate.format_table(results.values()))
 # %%
 x3_model = evaluated[SCALE].model
 name, hr_image = datasets.load_images("Set14")[4]  # comic
-bicubic_psnr, _, hr_cropped, _, bicubic_image = evaluate.evaluate_image(hr_image, evaluate.fir_upscaler("bicubic"),
-                                                                        SCALE)
-fsrcnn_psnr, _, _, _, fsrcnn_image = evaluate.evaluate_image(hr_image, models.upscaler(x3_model), SCALE)
-figure = plots.compare_crops([bicubic_image, fsrcnn_image, hr_cropped],
-                             [f"bicubic {bicubic_psnr:.2f} dB", f"FSRCNN {fsrcnn_psnr:.2f} dB", "HR (ground truth)"],
-                             crop_size=64, suptitle=f"'{name}' x{SCALE} (Y-PSNR)")
+figure, crop_psnr = plots.protocol_crops(hr_image, SCALE, {"bicubic": evaluate.fir_upscaler("bicubic"),
+                                                           "FSRCNN": models.upscaler(x3_model)}, name)
 plt.show()
 
 # %% [markdown]
@@ -344,7 +340,7 @@ for scale, source, ours, bicubic in sorted(rows, key=lambda row: (row[0], row[1]
     else:
         line += f", on the first {ours.images} images only: not comparable with the published mean."
     print(line)
-print(f"* Comic x{SCALE}: FSRCNN {fsrcnn_psnr:.2f} dB against bicubic {bicubic_psnr:.2f} dB.")
+print(f"* Comic x{SCALE}: FSRCNN {crop_psnr['FSRCNN']:.2f} dB against bicubic {crop_psnr['bicubic']:.2f} dB.")
 print(f"* Speed on this machine, 120x120 LR to 360x360: SRCNN {1000 * timings['SRCNN 9-5-5']:.0f} ms, "
       f"FSRCNN {1000 * timings['FSRCNN']:.0f} ms ({timings['SRCNN 9-5-5'] / timings['FSRCNN']:.1f}x faster for "
       f"{costs['SRCNN 9-5-5'].macs / costs['FSRCNN'].macs:.0f}x fewer MACs; "

@@ -237,12 +237,8 @@ print(evaluate.format_table(results.values()))
 
 # %%
 name, hr_image = datasets.load_images("Set5")[2]  # butterfly
-bicubic_psnr, _, hr_cropped, _, bicubic_image = evaluate.evaluate_image(hr_image, evaluate.fir_upscaler("bicubic"),
-                                                                        SCALE)
-espcn_psnr, _, _, _, espcn_image = evaluate.evaluate_image(hr_image, models.upscaler(evaluated_model), SCALE)
-figure = plots.compare_crops([bicubic_image, espcn_image, hr_cropped],
-                             [f"bicubic {bicubic_psnr:.2f} dB", f"ESPCN {espcn_psnr:.2f} dB", "HR (ground truth)"],
-                             crop_size=64, suptitle=f"'{name}' x{SCALE} (Y-PSNR)")
+figure, crop_psnr = plots.protocol_crops(hr_image, SCALE, {"bicubic": evaluate.fir_upscaler("bicubic"),
+                                                           "ESPCN": models.upscaler(evaluated_model)}, name)
 plt.show()
 
 # %% [markdown]
@@ -287,7 +283,7 @@ for dataset_name in ["Set5", "Set14"]:
     else:
         line += f", on the first {ours.images} images only: not comparable with the published {published:.2f}."
     print(line)
-print(f"* Butterfly x{SCALE}: ESPCN {espcn_psnr:.2f} dB against bicubic {bicubic_psnr:.2f} dB.")
+print(f"* Butterfly x{SCALE}: ESPCN {crop_psnr['ESPCN']:.2f} dB against bicubic {crop_psnr['bicubic']:.2f} dB.")
 print(f"* 1080p at x{SCALE} on this machine: ESPCN {1000 * frame_timings['ESPCN']:.0f} ms per frame "
       f"({1 / frame_timings['ESPCN']:.1f} fps), FSRCNN {1000 * frame_timings['FSRCNN']:.0f} ms.")
 

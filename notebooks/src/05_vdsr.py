@@ -327,13 +327,8 @@ plt.show()
 name, hr_image = datasets.load_images("Set5")[butterfly_index]
 crop_psnr = {}
 for scale in [3, 4]:
-    bicubic_psnr, _, hr_cropped, _, bicubic_image = evaluate.evaluate_image(hr_image, evaluate.fir_upscaler("bicubic"),
-                                                                            scale)
-    vdsr_psnr, _, _, _, vdsr_image = evaluate.evaluate_image(hr_image, vdsr_upscaler, scale)
-    crop_psnr[scale] = (bicubic_psnr, vdsr_psnr)
-    figure = plots.compare_crops([bicubic_image, vdsr_image, hr_cropped],
-                                 [f"bicubic {bicubic_psnr:.2f} dB", f"VDSR {vdsr_psnr:.2f} dB", "HR (ground truth)"],
-                                 crop_size=64, suptitle=f"'{name}' x{scale} (Y-PSNR)")
+    figure, crop_psnr[scale] = plots.protocol_crops(hr_image, scale, {"bicubic": evaluate.fir_upscaler("bicubic"),
+                                                                      "VDSR": vdsr_upscaler}, name)
     plt.show()
 
 # %% [markdown]
@@ -390,8 +385,8 @@ evaluated_steps = evaluation.steps
 print(f"* Training seen by the evaluated model: {evaluated_steps:,} batches of {recipe.batch_size} patches of "
       f"{recipe.hr_patch_size}x{recipe.hr_patch_size}, {evaluated_steps * recipe.batch_size / (9960 * 64):.2%} of the "
       f"paper's 9,960 x 64 patches of 41x41.")
-print(f"* Butterfly: VDSR {crop_psnr[3][1]:.2f} dB against bicubic {crop_psnr[3][0]:.2f} dB at x3, "
-      f"{crop_psnr[4][1]:.2f} against {crop_psnr[4][0]:.2f} at x4.")
+print(f"* Butterfly: VDSR {crop_psnr[3]['VDSR']:.2f} dB against bicubic {crop_psnr[3]['bicubic']:.2f} dB at x3, "
+      f"{crop_psnr[4]['VDSR']:.2f} against {crop_psnr[4]['bicubic']:.2f} at x4.")
 
 # %% [markdown]
 # ## Exercises
