@@ -373,15 +373,11 @@ plt.show()
 
 # %%
 name, hr_image = datasets.load_images("Set5")[2]  # butterfly
-shown, titles = [], []
-for label, upscale in [("Lanczos-3", evaluate.fir_upscaler("lanczos3")),
-                       ("VDSR-5x8", models.upscaler(race_networks["VDSR 5x8"])),
-                       ("SP-VDSR", models.upscaler(race_networks["SP-VDSR 5x8"]))]:
-    image_psnr, _, hr_cropped, _, sr_image = evaluate.evaluate_image(hr_image, upscale, SCALE)
-    shown.append(sr_image)
-    titles.append(f"{label} {image_psnr:.2f} dB")
-figure = plots.compare_crops(shown + [hr_cropped], titles + ["HR (ground truth)"], crop_size=48,
-                             suptitle=f"'{name}' x{SCALE} (Y-PSNR), {RACE_MINUTES:g} minutes of training each")
+figure, _ = plots.protocol_crops(hr_image, SCALE, {"Lanczos-3": evaluate.fir_upscaler("lanczos3"),
+                                                  "VDSR-5x8": models.upscaler(race_networks["VDSR 5x8"]),
+                                                  "SP-VDSR": models.upscaler(race_networks["SP-VDSR 5x8"])},
+                                 name, crop_size=48)
+figure.suptitle(f"'{name}' x{SCALE} (Y-PSNR), {RACE_MINUTES:g} minutes of training each")
 plt.show()
 
 # %% [markdown]

@@ -321,14 +321,8 @@ print(evaluate.format_table(results.values()))
 
 # %%
 name, hr_image = datasets.load_images("Set5", limit=1)[0]
-crop_images, crop_titles = [], []
-for method, upscale in upscalers.items():
-    psnr, _, hr_cropped, _, sr_image = evaluate.evaluate_image(
-        hr_image, evaluate.fir_upscaler(upscale) if isinstance(upscale, str) else upscale, SCALE)
-    crop_images.append(sr_image)
-    crop_titles.append(f"{method} {psnr:.2f} dB")
-figure = plots.compare_crops(crop_images + [hr_cropped], crop_titles + ["HR (ground truth)"], crop_size=64,
-                             suptitle=f"'{name}' x{SCALE} (Y-PSNR)")
+figure, _ = plots.protocol_crops(hr_image, SCALE, {method: evaluate.fir_upscaler(upscale) if isinstance(upscale, str)
+                                                  else upscale for method, upscale in upscalers.items()}, name)
 plt.show()
 
 # %% [markdown]
