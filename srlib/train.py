@@ -24,7 +24,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from srlib import checkpoint, data, datasets, evaluate, files, models, training
+from srlib import checkpoint, data, evaluate, files, models, training
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
@@ -89,10 +89,6 @@ def _loss(name):
     return losses[name]
 
 
-def _training_images(names):
-    return [image for name in names for _, image in datasets.load_images(name)]
-
-
 def compiled_model(name, scale, recipe, **model_arguments):
     """The model compiled with its recipe's optimizer: the variables a run's checkpoints hold."""
     model = models.build(name, scale, **model_arguments)
@@ -144,9 +140,8 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
                           "validation": validation}, command)
     initial_epoch = saver.restore_or_initialize()
     steps = 5 if quick else recipe.steps_per_epoch
-    images = _training_images(data_names)
     dataset = data.training_dataset(
-        images, scales if len(scales) > 1 else scales[0], recipe.hr_patch_size, batch_size=recipe.batch_size,
+        data_names, scales if len(scales) > 1 else scales[0], recipe.hr_patch_size, batch_size=recipe.batch_size,
         steps_per_epoch=steps, seed=seed, epoch=initial_epoch,
         channels="y" if model.inputs[0].shape[-1] == 1 else "rgb", upsampled_input=spec.input == "upsampled")
     callbacks = [training.ProtocolValidation(validation, scales, limit=2 if quick else None),
