@@ -5,7 +5,8 @@ Commands:
     demo       every FIR filter on the embedded photos: a table and a comparison figure
     datasets   the registered datasets and where they resolve
     train      train (or resume) a model from its CPU recipe, with checkpoints
-    publish    copy a run's best weights to checkpoints/ with a manifest entry
+    train-gan  SRGAN's adversarial phase from a trained SRResNet run (resumable)
+    publish    copy a run's weights to checkpoints/ with a manifest entry
     upscale    upscale an image file (FIR method or model), tiled
     upscale-video  upscale every frame of a video
     export     TFLite export for a fixed tile shape, with a model card
@@ -128,6 +129,17 @@ def _train(arguments):
     return 0
 
 
+def _train_gan(arguments):
+    from srlib import train_gan
+
+    recipe = train_gan.GanRecipe(content=arguments.content, adversarial_kind=arguments.adversarial_kind,
+                                 adversarial_weight=arguments.adversarial_weight)
+    train_gan.train_gan(arguments.scale, pretrained_run=arguments.pretrained_run, minutes=arguments.minutes,
+                        run_dir=arguments.run_dir, seed=arguments.seed, quick=arguments.quick, recipe=recipe,
+                        command=" ".join(["python -m srlib"] + sys.argv[1:]))
+    return 0
+
+
 def _model_argument(text):
     """``NAME=VALUE`` from the command line. VALUE: an int, a finite float, true/false, a
     comma-separated list of those (a tuple, e.g. ``filters=64,32``), or else text."""
@@ -155,6 +167,15 @@ def _publish(arguments):
     from srlib import train
 
     scale = arguments.scale if len(arguments.scale) > 1 else arguments.scale[0]
+    if arguments.model == "srgan":
+        from srlib import train_gan
+
+        if arguments.select != "last":
+            raise ValueError("--model srgan publishes the last epoch only (a GAN's best validation PSNR is "
+                             "the epoch closest to SRResNet)")
+        entry = train_gan.publish_gan(scale, run_dir=arguments.run_dir, directory=arguments.directory)
+        print(json.dumps(entry, indent=2))
+        return 0
     entry = train.publish(arguments.model, scale, run_dir=arguments.run_dir, directory=arguments.directory,
                           select=arguments.select)
     print(json.dumps(entry, indent=2))
@@ -255,7 +276,7 @@ def build_parser():
     from srlib import train
 
     for command, handler, text in [("train", _train, "train or resume a model from its CPU recipe"),
-                                   ("publish", _publish, "publish a run's best weights to checkpoints/")]:
+                                   ("publish", _publish, "publish a run's weights (last epoch) to checkpoints/")]:
         sub = commands.add_parser(command, help=text)
         sub.add_argument("--model", required=True, help="a model name from srlib.models.MODELS")
         sub.add_argument("--scale", type=int, nargs="+", required=True, help="one scale, or several (VDSR)")
@@ -272,6 +293,24 @@ def build_parser():
             sub.add_argument("--select", choices=train.SELECTIONS, default="last",
                              help="which epoch: the last (default), or the best by validation PSNR")
         sub.set_defaults(handler=handler)
+
+    from srlib import train_gan
+
+    gan_parser = commands.add_parser("train-gan", help="SRGAN's adversarial phase from a trained SRResNet run")
+    gan_parser.add_argument("--scale", type=int, required=True)
+    gan_parser.add_argument("--pretrained-run", default=None,
+                            help="the SRResNet run folder (default runs/srresnet_x<scale>); first run only")
+    gan_parser.add_argument("--run-dir", default=None, help="checkpoint folder (default runs/srgan_x<scale>)")
+    gan_parser.add_argument("--minutes", type=float, default=45, help="wall-clock budget over all resumed runs")
+    gan_parser.add_argument("--content", choices=train_gan.CONTENT_LOSSES, default=train_gan.GAN_RECIPE.content,
+                            help="content loss: vgg54 (SRGAN; needs the ImageNet VGG19 file), vgg22, or mse "
+                                 "(the paper's SRGAN-MSE)")
+    gan_parser.add_argument("--adversarial-kind", choices=train_gan.ADVERSARIAL_KINDS,
+                            default=train_gan.GAN_RECIPE.adversarial_kind, help="relativistic: ESRGAN's")
+    gan_parser.add_argument("--adversarial-weight", type=float, default=train_gan.GAN_RECIPE.adversarial_weight)
+    gan_parser.add_argument("--seed", type=int, default=0)
+    gan_parser.add_argument("--quick", action="store_true", help="tiny data and steps (smoke test)")
+    gan_parser.set_defaults(handler=_train_gan)
     return parser
 
 

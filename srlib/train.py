@@ -124,6 +124,9 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     Returns:
         ``(model, saver)`` with the last (not the best) weights loaded.
     """
+    if name == "srgan":
+        raise ValueError("srgan is trained in two phases: `train --model srresnet`, then `train-gan` "
+                         "(srlib.train_gan)")
     if name not in RECIPES:
         raise ValueError(f"no training recipe for {name!r}; expected one of {sorted(RECIPES)}")
     recipe = recipe or RECIPES[name]
@@ -135,7 +138,7 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     model = compiled_model(name, scales[0], recipe, **model_arguments)
     saver = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr", keep_last=2)
     data_names = ["embedded"] if quick else list(recipe.data)
-    _record_run(run_dir, {"model": name, "scales": scales, "seed": seed, "quick": quick, "data": data_names,
+    record_run(run_dir, {"model": name, "scales": scales, "seed": seed, "quick": quick, "data": data_names,
                           "recipe": dataclasses.asdict(recipe), "model_arguments": model_arguments,
                           "validation": validation}, command)
     initial_epoch = saver.restore_or_initialize()
@@ -151,7 +154,7 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     return model, saver
 
 
-def _record_run(run_dir, settings, command=None):
+def record_run(run_dir, settings, command=None):
     """Writes ``run.json`` on the first run; a resumed run must use the same settings.
 
     ``command`` (the command line that started the run) is kept for the manifest.
@@ -205,29 +208,65 @@ def publish(name, scale, run_dir=None, directory=CHECKPOINTS, datasets_to_report
     scales = list(scale) if isinstance(scale, (list, tuple)) else [scale]
     key = f"{name}_x{''.join(map(str, scales))}"
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
-    run_file = run_dir / "run.json"
-    if not run_file.is_file():
-        raise FileNotFoundError(f"{run_file} not found: train first (python -m srlib train ...)")
-    run = json.loads(run_file.read_text())
-    if run["model"] != name or run["scales"] != scales:
-        raise ValueError(f"{run_file} is a run of {run['model']} x{run['scales']}, not {name} x{scales}")
-    recipe = Recipe(**{**run["recipe"], "data": tuple(run["recipe"]["data"])})
-    model_arguments = run["model_arguments"]
-    model = compiled_model(name, scales[0], recipe, **model_arguments)
+    run = read_run(run_dir, name, scales)
+    recipe = recipe_of_run(run)
+    model = compiled_model(name, scales[0], recipe, **run["model_arguments"])
     saver = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr")
     last = saver.restore()
     if last is None:
         raise FileNotFoundError(f"no checkpoint in {run_dir}: train first")
     state = saver.restore("best") if select == "best" else last
     validation = run.get("validation", "Set5")
-    selection = ("the last epoch: chosen without looking at any evaluation set" if select == "last" else
+    selection = (LAST_EPOCH if select == "last" else
                  f"the best epoch by validation Y-PSNR on {validation}: the {validation} result is optimistic "
                  f"by that choice")
+    return write_published(key, model, run, dataclasses.asdict(recipe), state, last, selection, directory,
+                           datasets_to_report, command)
+
+
+LAST_EPOCH = "the last epoch: chosen without looking at any evaluation set"
+
+
+def read_run(run_dir, name, scales):
+    """The ``run.json`` of a run folder, checked to be a run of ``name`` at ``scales`` (a list)."""
+    run_file = Path(run_dir) / "run.json"
+    if not run_file.is_file():
+        raise FileNotFoundError(f"{run_file} not found: train first (python -m srlib train ...)")
+    run = json.loads(run_file.read_text())
+    if run["model"] != name or run["scales"] != scales:
+        raise ValueError(f"{run_file} is a run of {run['model']} x{run['scales']}, not {name} x{scales}")
+    return run
+
+
+def recipe_of_run(run):
+    """The :class:`Recipe` recorded in a run's ``run.json`` (a dict)."""
+    return Recipe(**{**run["recipe"], "data": tuple(run["recipe"]["data"])})
+
+
+def write_published(key, model, run, recipe, state, last, selection, directory=CHECKPOINTS,
+                    datasets_to_report=("Set5", "Set14"), command=None, extra_training=None):
+    """Evaluates ``model`` under the protocol, saves its weights as ``<key>.weights.h5`` in
+    ``directory`` and records them in its ``manifest.json`` (both files written atomically).
+
+    Args:
+        key: the manifest key, ``<model>_x<scales>``.
+        model: the model, holding the weights of ``state``.
+        run: the run's ``run.json`` (model, scales, model_arguments, data, quick, seed, command).
+        recipe: the recipe as a dict.
+        state: the :class:`srlib.checkpoint.CheckpointState` of the published weights.
+        last: the run's newest state (steps and time of the whole run).
+        selection: one line on why these weights (which epoch).
+        extra_training: further items for the entry's ``training`` record.
+
+    Returns:
+        The manifest entry.
+    """
+    scales = run["scales"]
     results = {}
     for dataset_name in datasets_to_report:  # whole datasets: these numbers go into tables
         for each_scale in scales:
             result = evaluate.evaluate(models.upscaler(model, each_scale), dataset_name, each_scale,
-                                       method_name=name)
+                                       method_name=run["model"])
             results[f"{dataset_name}_x{each_scale}"] = {"psnr_y": round(result.psnr_y, 3),
                                                         "ssim_y": round(result.ssim_y, 4), "images": result.images}
     directory = Path(directory)
@@ -241,18 +280,18 @@ def publish(name, scale, run_dir=None, directory=CHECKPOINTS, datasets_to_report
     manifest = read_manifest(directory)
     manifest["protocol"] = evaluate.PROTOCOL
     manifest["models"][key] = {
-        "model": name, "scales": scales, "model_arguments": model_arguments,
+        "model": run["model"], "scales": scales, "model_arguments": run["model_arguments"],
         "weights": weights_file.name, "sha256": _sha256(weights_file),
         "parameters": int(model.count_params()),
         "training": {"data": run["data"], "quick_mode": run["quick"], "seed": run["seed"],
-                     "recipe": dataclasses.asdict(recipe),
+                     "recipe": recipe,
                      "optimizer_steps": int(state.step or 0), "epochs": int(state.epoch),
                      "run_optimizer_steps": int(last.step or 0),
                      "run_wall_time_minutes": round((last.history.get("wall_time_s") or [0])[-1] / 60, 1),
                      "checkpoint": Path(state.path).name, "selection": selection,
                      "wall_time_minutes": round((history.get("wall_time_s") or [0])[-1] / 60, 1),
                      "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {tf.__version__}, CPU",
-                     "command": command or run.get("command")},
+                     "command": command or run.get("command"), **(extra_training or {})},
         "results": results,
         "published": datetime.date.today().isoformat(),
     }

@@ -75,6 +75,8 @@ MODELS = {
     "sp_vdsr_second_input": ModelSpec(functools.partial(sp_vdsr, interpolation_input="second_input"),
                                       "lr_and_upsampled", 1, "lanczos3", paper="SP-VDSR, interpolated input"),
     "srresnet": ModelSpec(srresnet, "lr", 3, scales=(2, 3, 4, 8), paper="Ledig et al. 2017"),
+    # SRGAN's generator is SRResNet; its own name keeps its published weights apart (srlib.train_gan).
+    "srgan": ModelSpec(srresnet, "lr", 3, scales=(2, 3, 4, 8), paper="Ledig et al. 2017 (SRGAN generator)"),
 }
 
 
