@@ -23,9 +23,10 @@
 #
 # **Time.** Quick mode (`SRLIB_QUICK=1`, used by the test suite): about two minutes on 2 CPU
 # cores, with tiny networks and a few steps per phase; its pictures and numbers show that the
-# pipeline runs, not what the method does. Full settings: 60 minutes of SRResNet pretraining
-# and 60 minutes of GAN fine-tuning on CPU, a small fraction of the paper's budget (below).
-# No SRResNet or SRGAN weights are shipped yet (`checkpoints/manifest.json` lists none).
+# pipeline runs, not what the method does. Full settings: 90 minutes of SRResNet pretraining
+# and 45 minutes of GAN fine-tuning on CPU, a small fraction of the paper's budget (below).
+# Where `checkpoints/` ships both generators (trained by the same two commands), the evaluation
+# uses them, so a short run of this notebook still ends with the shipped numbers.
 
 # %% [markdown]
 # ## Setup
@@ -48,6 +49,7 @@ if importlib.util.find_spec("srlib") is None:
     site.main()  # pick up the editable install without restarting the kernel
 
 # %%
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -57,10 +59,9 @@ import numpy as np
 import tensorflow as tf
 
 import srlib
-from srlib import data, datasets, evaluate, models, plots, train, training
-from srlib.checkpoint import CheckpointSaver
+from srlib import data, datasets, evaluate, models, plots, train, train_gan
 from srlib.gan import SRGAN
-from srlib.losses import (MSELoss, PerceptualLoss, PretrainedWeightsNotFoundError, discriminator_adversarial_loss,
+from srlib.losses import (PerceptualLoss, PretrainedWeightsNotFoundError, discriminator_adversarial_loss,
                           vgg19_feature_extractor)
 
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
@@ -72,36 +73,36 @@ for dataset_name in ["T91", "BSD200", "Set5", "Set14"]:
 print(f"published Set5 x{SCALE}: SRResNet {evaluate.published_psnr('srresnet', 'Set5', SCALE)} dB, "
       f"SRGAN {evaluate.published_psnr('srgan', 'Set5', SCALE)} dB, "
       f"bicubic {evaluate.published_psnr('bicubic', 'Set5', SCALE)} dB")
-print("shipped weights:", sorted(train.read_manifest()["models"]), "(no srresnet or srgan entry yet)")
+print("shipped weights:", sorted(train.read_manifest()["models"]))
 
 # %% [markdown]
 # ## Settings
 # Every size and budget of this notebook, quick and full values side by side. The paper trained
 # SRResNet for 10⁶ steps and SRGAN for 2·10⁵ (batches of 16 random 96×96 HR patches from 350,000
-# ImageNet images, on a GPU); the full setting here is one CPU hour per phase on T91 + BSD200
-# (291 images), so expect a clear gap to both published numbers.
+# ImageNet images, on a GPU). The full setting here is the command-line recipe of the shipped
+# weights: 8 residual blocks instead of 16, 90 CPU minutes of pretraining and 45 of GAN training on
+# T91 + BSD200 (291 images), so expect a clear gap to both published numbers.
 
 # %%
 TRAINING_IMAGES = "embedded" if QUICK else ["T91", "BSD200"]
-HR_PATCH = 48 if QUICK else 96  # HR patch side; the LR patch is HR_PATCH / 4 (12 or 24 pixels)
-NUM_BLOCKS = 2 if QUICK else 16  # residual blocks of the generator (the paper's 16)
+NUM_BLOCKS = 2 if QUICK else 8  # residual blocks of the generator (the paper's 16; the shipped run's 8)
 FILTERS = 16 if QUICK else 64  # feature maps of the generator (the paper's 64)
-BATCH_SIZE = 4 if QUICK else 16
-PRETRAIN_STEPS_PER_EPOCH = 4 if QUICK else 200
-PRETRAIN_EPOCHS = 2 if QUICK else 10_000  # an upper bound in the full setting: the time budget stops first
-PRETRAIN_MINUTES = 0.5 if QUICK else 60
-GAN_STEPS_PER_EPOCH = 3 if QUICK else 100
-GAN_EPOCHS = 2 if QUICK else 10_000
-GAN_MINUTES = 0.75 if QUICK else 60
+# SRResNet's CPU recipe (96x96 HR patches, batches of 16, Adam 2e-4); quick mode: smaller patches and batches.
+srresnet_recipe = train.RECIPES["srresnet"]
+if QUICK:
+    srresnet_recipe = dataclasses.replace(srresnet_recipe, hr_patch_size=48, batch_size=4)
+HR_PATCH, BATCH_SIZE = srresnet_recipe.hr_patch_size, srresnet_recipe.batch_size
+PRETRAIN_MINUTES = 0.5 if QUICK else 90
+GAN_MINUTES = 0.75 if QUICK else 45
 ADVERSARIAL_KIND = "bce"  # SRGAN's; "relativistic" is ESRGAN's (exercise 1)
 ADVERSARIAL_WEIGHT = 1e-3  # SRGAN's 10^-3 (exercise 2)
-CONTENT_LAYER = "vgg54"  # SRGAN's VGG54 = block5_conv4 (exercise 3)
-LEARNING_RATE = 1e-4  # Adam, both phases and both players, as in the paper's first 10^5 GAN steps
-VALIDATION_LIMIT = 2 if QUICK else None  # Set5 images validated after each pretraining epoch
-EVALUATION_LIMIT = 2 if QUICK else None  # images per set in the final table
+CONTENT_LAYER = "vgg54"  # SRGAN's VGG54 = block5_conv4 (exercise 3); "mse" without the VGG19 file (section 3)
+LEARNING_RATE = train_gan.GAN_RECIPE.learning_rate  # Adam 1e-4 for both players, the paper's first 10^5 GAN steps
+EVALUATION_LIMIT = 2 if QUICK else None  # images per set in the final table (notebook-trained weights)
 EVALUATION_SETS = ["Set5"] if QUICK else ["Set5", "Set14"]
-RUN_ROOT = Path(tempfile.mkdtemp(prefix="notebook_srgan_quick_")) if QUICK else Path("../runs/notebook_srgan_x4")
+RUN_ROOT = Path(tempfile.mkdtemp(prefix="notebook_srgan_quick_")) if QUICK else Path("../runs/notebook_srgan")
 SEED = 0
+print(srresnet_recipe)
 
 # %% [markdown]
 # ## 1. The generator
@@ -136,57 +137,57 @@ print(f"untrained logits on two noise patches: {np.round(logits, 3)}, "
       f"sigmoid (probability 'real'): {np.round(1 / (1 + np.exp(-logits)), 3)}")
 
 # %% [markdown]
-# ## 3. The content loss: VGG19 features
+# ## 3. The content loss: VGG19 features, or MSE without them
 # `PerceptualLoss(layer="vgg54")` runs a frozen VGG19 up to `block5_conv4` (after its ReLU) on
 # both images and takes the MSE of the features times 1/12.75, SRGAN's rescaling that brings it
 # to the size of a pixel loss. The features mean something only with **ImageNet weights**, which
 # srlib never downloads: if the file is not in the Keras cache, the next cell prints where to put
-# it and falls back to a **random VGG19** (`weights=None`). With that fallback the "perceptual"
-# loss is a distance between random convolutional features, not the paper's; everything below
-# still runs, but the SRGAN results then say nothing about SRGAN's perceptual loss. A random
-# VGG19 (no batch norm) also shrinks its signal layer after layer, so its block-5 features are
-# nearly zero and the content loss with them; the fallback therefore adds SRGAN's pixel MSE
-# (`pixel_weight=1`, as ESRGAN adds a pixel term) so that the generator stays tied to the image.
+# it, and the GAN below trains with an **MSE content loss** instead: the paper's own **SRGAN-MSE**
+# variant (its Table 1 compares SRGAN-MSE, SRGAN-VGG22 and SRGAN-VGG54), which isolates what the
+# discriminator adds. A random VGG19 would be no substitute: without batch norm its signal shrinks
+# layer after layer, so block-5 features of random weights are nearly zero and say nothing about
+# the image. The demo below still shows the loss on random weights in that case, for its shapes
+# and its API only.
 
 # %%
 try:
-    content_loss = PerceptualLoss(layer=CONTENT_LAYER, weights="imagenet")
+    vgg_loss = PerceptualLoss(layer=CONTENT_LAYER, weights="imagenet")
     VGG_WEIGHTS = "ImageNet"
 except PretrainedWeightsNotFoundError as error:
     print(f"{error}\n")
-    print("FALLBACK: weights=None, a RANDOM VGG19. The content loss below is NOT the paper's perceptual loss.")
-    content_loss = PerceptualLoss(layer=CONTENT_LAYER, weights=None)
+    print("No ImageNet VGG19: the GAN trains with an MSE content loss (SRGAN-MSE); the demo uses random weights.")
+    vgg_loss = PerceptualLoss(layer=CONTENT_LAYER, weights=None)
     VGG_WEIGHTS = "random (ImageNet weights not found)"
-PIXEL_WEIGHT = 0.0 if VGG_WEIGHTS == "ImageNet" else 1.0  # SRGAN has none; the fallback needs one
-print(f"content loss: VGG19 {content_loss.layer}, {VGG_WEIGHTS} weights, features x {content_loss.feature_scale:.4f}, "
-      f"pixel_weight {PIXEL_WEIGHT}")
+CONTENT = CONTENT_LAYER if VGG_WEIGHTS == "ImageNet" else "mse"
+print(f"demo loss: VGG19 {vgg_loss.layer}, {VGG_WEIGHTS} weights, features x {vgg_loss.feature_scale:.4f}; "
+      f"GAN content loss: {CONTENT}")
 
 clean = hr_probe[:1]
 for label, changed in [("same image", clean), ("+ noise, sigma 0.05", clean + 0.05 * np.random.default_rng(2).normal(
         size=clean.shape).astype("float32")), ("shifted by 1 pixel", np.roll(clean, 1, axis=2))]:
     changed = np.clip(changed, 0, 1)
     print(f"{label:<20} pixel MSE {float(np.mean((changed - clean) ** 2)):.5f}   "
-          f"VGG loss {float(content_loss(clean, changed)):.3g}")
+          f"VGG loss {float(vgg_loss(clean, changed)):.3g}")
 
 # %% [markdown]
 # ## 4. One GAN step, term by term
 # `SRGAN(generator, discriminator)` runs, in each `train_step`: the generator once; one
 # discriminator update on the HR batch against the (gradient-stopped) SR batch; one generator
 # update on `content + adversarial_weight · adversarial (+ pixel_weight · MSE)` against the
-# updated discriminator. Every term is a logged metric. One step on throwaway copies (so the
-# networks trained below start untouched), with a batch from the training data:
+# updated discriminator. Every term is a logged metric. One step on the networks built above,
+# with a batch from the training data (the training below builds its own networks):
 
 # %%
 demo_batches = data.training_dataset(TRAINING_IMAGES, SCALE, HR_PATCH, batch_size=2, steps_per_epoch=1, seed=SEED,
                                      channels="rgb")
 lr_batch, hr_batch = next(iter(demo_batches))
 print(f"a training batch: LR {tuple(lr_batch.shape)}, HR {tuple(hr_batch.shape)}, RGB in [0, 1]")
-demo_gan = SRGAN(models.srresnet(SCALE, 3, NUM_BLOCKS, FILTERS), models.discriminator((HR_PATCH, HR_PATCH, 3)))
-demo_gan.compile(keras.optimizers.Adam(LEARNING_RATE), keras.optimizers.Adam(LEARNING_RATE), content_loss=content_loss,
-                 adversarial_kind=ADVERSARIAL_KIND, adversarial_weight=ADVERSARIAL_WEIGHT, pixel_weight=PIXEL_WEIGHT)
+demo_gan = SRGAN(generator, discriminator)
+demo_gan.compile(keras.optimizers.Adam(LEARNING_RATE), keras.optimizers.Adam(LEARNING_RATE),
+                 content_loss=train_gan.content_loss(CONTENT), adversarial_kind=ADVERSARIAL_KIND,
+                 adversarial_weight=ADVERSARIAL_WEIGHT)
 for name, value in demo_gan.train_on_batch(lr_batch, hr_batch, return_dict=True).items():
     print(f"{name:<17} {float(value):9.4f}")
-del demo_gan
 
 # %% [markdown]
 # `g_loss` is the total the generator minimises; `adversarial_loss` is printed unweighted, so its
@@ -195,72 +196,39 @@ del demo_gan
 # at the start.
 #
 # ## 5. Phase 1: SRResNet, MSE
-# Plain Keras: compile the generator with Adam 10⁻⁴ and MSE, `fit` on random RGB patches, validate
-# on Set5 (protocol Y-PSNR) after each epoch. `CheckpointSaver` keeps the last two epochs and the
-# best by `val_psnr` (the right choice for an MSE model); re-running the cell resumes from the
-# newest checkpoint, and the time budget counts over resumed runs. Quick mode writes to a
-# temporary folder, so it never resumes from or pollutes a real run.
+# Plain Keras, packaged as `train.train` (the function behind `python -m srlib train`, as in
+# notebooks 03-05): Adam and MSE, `fit` on random RGB patches, the protocol Y-PSNR on Set5 after
+# each epoch, a `CheckpointSaver` that resumes, and a time budget counted over resumed runs.
+# Quick mode writes to a temporary folder, so it never resumes from or pollutes a real run.
 
 # %%
-PRETRAIN_DIR, GAN_DIR = RUN_ROOT / "srresnet", RUN_ROOT / "srgan"
-generator.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=MSELoss())
-pretrain_saver = CheckpointSaver(PRETRAIN_DIR, generator, monitor="val_psnr", keep_last=2)
-initial_epoch = pretrain_saver.restore_or_initialize()
-pretrain_batches = data.training_dataset(TRAINING_IMAGES, SCALE, HR_PATCH, batch_size=BATCH_SIZE,
-                                         steps_per_epoch=PRETRAIN_STEPS_PER_EPOCH, seed=SEED, epoch=initial_epoch,
-                                         channels="rgb")
-print(f"run folder {PRETRAIN_DIR}, starting at epoch {initial_epoch}")
-generator.fit(pretrain_batches, epochs=PRETRAIN_EPOCHS, steps_per_epoch=PRETRAIN_STEPS_PER_EPOCH,
-              initial_epoch=initial_epoch, verbose=2, shuffle=False,
-              callbacks=[training.ProtocolValidation("Set5", SCALE, limit=VALIDATION_LIMIT),
-                         training.WallClockBudget.resuming(PRETRAIN_MINUTES, pretrain_saver.history),
-                         pretrain_saver.callback()])
-print(f"stopped at epoch {pretrain_saver.epoch} ({pretrain_saver.step:,} steps), "
-      f"{pretrain_saver.history['wall_time_s'][-1] / 60:.1f} minutes; best val_psnr {pretrain_saver.best['value']:.2f} dB "
-      f"at {pretrain_saver.best['checkpoint']}")
-
-# %% [markdown]
-# The SRResNet evaluated below is its best epoch by validation PSNR, kept as its own model. The
-# GAN's generator is a second copy of the same weights, so fine-tuning it leaves SRResNet as it is.
-
-# %%
-pretrain_history = pretrain_saver.history  # the whole run; restoring the best epoch rewinds the saver to it
-pretrain_minutes, pretrain_steps = pretrain_history["wall_time_s"][-1] / 60, pretrain_saver.step
-best_state = pretrain_saver.restore("best")
-srresnet_model = generator
-gan_generator = models.srresnet(scale=SCALE, channels=3, num_blocks=NUM_BLOCKS, filters=FILTERS)
-gan_generator.set_weights(srresnet_model.get_weights())
-print(f"SRResNet weights from epoch {best_state.epoch} of {len(pretrain_history['loss'])}")
+srresnet_model, pretrain_saver = train.train(
+    "srresnet", SCALE, minutes=PRETRAIN_MINUTES, run_dir=RUN_ROOT / f"srresnet_x{SCALE}", seed=SEED, quick=QUICK,
+    recipe=srresnet_recipe, model_arguments={"num_blocks": NUM_BLOCKS, "filters": FILTERS})
+pretrain_history, pretrain_steps = pretrain_saver.history, pretrain_saver.step
+print(f"stopped at epoch {pretrain_saver.epoch} ({pretrain_steps:,} steps), "
+      f"{pretrain_history['wall_time_s'][-1] / 60:.1f} minutes; last val_psnr {pretrain_history['val_psnr'][-1]:.2f} dB")
 
 # %% [markdown]
 # ## 6. Phase 2: SRGAN fine-tuning
-# The generator starts from SRResNet, the discriminator from scratch; content loss VGG54/12.75
-# (section 3; plus the pixel MSE in the random-VGG fallback), adversarial weight 10⁻³, both
-# Adam 10⁻⁴. The saver holds **both networks and both optimizers**: `SRGAN` is not compiled the
-# usual way, so the saver cannot find the optimizers itself and they are passed as
-# `optimizers=` (as `srlib.gan`'s docstring says).
-# It monitors nothing: a GAN's best epoch is not the one with the highest validation PSNR (that
-# would pick the epoch closest to SRResNet, the opposite of what the GAN is for), and its losses
-# go up and down as the two players trade places. Keep the last checkpoints and judge by eye.
+# `train_gan.train_gan` (behind `python -m srlib train-gan`) starts the generator from the
+# **last** checkpoint of the SRResNet run (the same weights evaluated as SRResNet below; the run
+# folder and checkpoint go into the GAN run's `run.json`), builds the discriminator for the HR
+# patch, compiles `SRGAN` with the content loss of section 3, adversarial weight 10⁻³ and Adam 10⁻⁴
+# for both players, and trains with `fit`. Its saver holds **both networks and both optimizers**,
+# so re-running the cell resumes either phase bit for bit. It monitors nothing: a GAN's best epoch
+# is not the one with the highest validation PSNR (that would pick the epoch closest to SRResNet,
+# the opposite of what the GAN is for), and its losses go up and down as the two players trade
+# places. The validation PSNR is logged as a guard against collapse.
 
 # %%
-keras.utils.set_random_seed(SEED + 1)
-gan = SRGAN(gan_generator, discriminator)
-g_optimizer, d_optimizer = keras.optimizers.Adam(LEARNING_RATE), keras.optimizers.Adam(LEARNING_RATE)
-gan.compile(g_optimizer, d_optimizer, content_loss=content_loss, adversarial_kind=ADVERSARIAL_KIND,
-            adversarial_weight=ADVERSARIAL_WEIGHT, pixel_weight=PIXEL_WEIGHT)
-gan_saver = CheckpointSaver(GAN_DIR, models={"generator": gan_generator, "discriminator": discriminator},
-                            optimizers={"generator": g_optimizer, "discriminator": d_optimizer}, keep_last=3)
-initial_epoch = gan_saver.restore_or_initialize()
-gan_batches = data.training_dataset(TRAINING_IMAGES, SCALE, HR_PATCH, batch_size=BATCH_SIZE,
-                                    steps_per_epoch=GAN_STEPS_PER_EPOCH, seed=SEED + 1, epoch=initial_epoch,
-                                    channels="rgb")
-print(f"run folder {GAN_DIR}, starting at epoch {initial_epoch}")
-gan.fit(gan_batches, epochs=GAN_EPOCHS, steps_per_epoch=GAN_STEPS_PER_EPOCH, initial_epoch=initial_epoch, verbose=2,
-        shuffle=False, callbacks=[training.WallClockBudget.resuming(GAN_MINUTES, gan_saver.history),
-                                  gan_saver.callback()])
+gan_recipe = dataclasses.replace(train_gan.GAN_RECIPE, hr_patch_size=HR_PATCH, batch_size=BATCH_SIZE, content=CONTENT,
+                                 adversarial_kind=ADVERSARIAL_KIND, adversarial_weight=ADVERSARIAL_WEIGHT)
+gan, gan_saver = train_gan.train_gan(SCALE, pretrained_run=RUN_ROOT / f"srresnet_x{SCALE}", minutes=GAN_MINUTES,
+                                     run_dir=RUN_ROOT / f"srgan_x{SCALE}", seed=SEED, quick=QUICK, recipe=gan_recipe)
+gan_history = gan_saver.history
 print(f"stopped at epoch {gan_saver.epoch} ({gan_saver.step:,} generator steps), "
-      f"{gan_saver.history['wall_time_s'][-1] / 60:.1f} minutes")
+      f"{gan_history['wall_time_s'][-1] / 60:.1f} minutes")
 
 # %% [markdown]
 # ## 7. Training curves of both players
@@ -270,11 +238,10 @@ print(f"stopped at epoch {gan_saver.epoch} ({gan_saver.step:,} generator steps),
 # useful gradient.
 
 # %%
-gan_history = gan_saver.history
 figure, axes = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
 epochs = np.arange(1, len(pretrain_history["loss"]) + 1)
 axes[0].plot(epochs, pretrain_history["loss"], "o-", label="training MSE")
-axes[0].set(title="Phase 1: SRResNet (MSE)", xlabel="epoch", ylabel="MSE")
+axes[0].set(title="Phase 1: SRResNet (MSE)", xlabel="epoch", ylabel="MSE", yscale="log")
 psnr_axis = axes[0].twinx()
 psnr_axis.plot(epochs, pretrain_history["val_psnr"], "s--", color="tab:red", label="Set5 val PSNR")
 psnr_axis.set_ylabel("Set5 Y-PSNR (dB)")
@@ -291,24 +258,38 @@ axes[2].set(title="Phase 2: discriminator outputs", xlabel="GAN epoch", ylabel="
 axes[2].legend()
 for axis in axes:
     axis.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-figure.suptitle(f"SRGAN x{SCALE} training ({NUM_BLOCKS} blocks x {FILTERS} filters, VGG {VGG_WEIGHTS})")
+figure.suptitle(f"SRGAN x{SCALE} training ({NUM_BLOCKS} blocks x {FILTERS} filters, content loss {CONTENT})")
 plt.show()
 
 # %% [markdown]
 # ## 8. Evaluation under the protocol
-# Y-PSNR and SSIM (the protocol of all the notebooks: bicubic degradation, ×4 border cropped),
-# SRResNet and SRGAN next to bicubic. The generators are RGB: `models.upscaler(generator, 4)`
-# runs them on the whole RGB image and the protocol measures the Y of the result. Quick mode:
-# the first two images of Set5 only.
+# Shipped weights, when `checkpoints/manifest.json` lists both `srresnet_x4` and `srgan_x4` (a
+# pair: the GAN started from that SRResNet), are evaluated on all of Set5 and Set14; without them,
+# the two generators trained above (their last epochs), on two images per set in quick mode.
+# Y-PSNR and SSIM under the protocol of all the notebooks (bicubic degradation, ×4 border
+# cropped). The generators are RGB: `models.upscaler(generator, 4)` runs them on the whole RGB
+# image and the protocol measures the Y of the result.
 
 # %%
-upscalers = {"bicubic": "bicubic", "srresnet": models.upscaler(srresnet_model, SCALE),
-             "srgan": models.upscaler(gan_generator, SCALE)}
+shipped = {method: train.shipped_weights(f"{method}_x{SCALE}") for method in ["srresnet", "srgan"]}
+if all(shipped.values()):
+    generators = {method: weights.model for method, weights in shipped.items()}
+    descriptions = {method: weights.description for method, weights in shipped.items()}
+    evaluation_limit, source = None, "shipped"
+else:
+    generators = {"srresnet": srresnet_model, "srgan": gan.generator}
+    descriptions = {"srresnet": f"the SRResNet trained above, {pretrain_steps:,} steps, last epoch",
+                    "srgan": f"the SRGAN trained above, {gan_saver.step:,} steps from it, last epoch"}
+    evaluation_limit, source = EVALUATION_LIMIT, "trained"
+for method, description in descriptions.items():
+    print(f"{method}: {description}")
+upscalers = {"bicubic": evaluate.fir_upscaler("bicubic"),
+             **{method: models.upscaler(model, SCALE) for method, model in generators.items()}}
 results = {}
 for dataset_name in EVALUATION_SETS:
     for method, upscale in upscalers.items():
         results[dataset_name, method] = evaluate.evaluate(upscale, dataset_name, SCALE, method_name=method,
-                                                          limit=EVALUATION_LIMIT)
+                                                          limit=evaluation_limit)
 print(evaluate.PROTOCOL)
 print(evaluate.format_table(results.values()))
 
@@ -321,28 +302,22 @@ print(evaluate.format_table(results.values()))
 
 # %%
 name, hr_image = datasets.load_images("Set5", limit=1)[0]
-figure, _ = plots.protocol_crops(hr_image, SCALE, {method: evaluate.fir_upscaler(upscale) if isinstance(upscale, str)
-                                                  else upscale for method, upscale in upscalers.items()}, name)
+figure, crop_psnr = plots.protocol_crops(hr_image, SCALE, upscalers, name)
 plt.show()
 
 # %% [markdown]
 # ## Published vs ours
 # The paper's rows next to ours, measured under the same protocol. "images" says whether a row
-# covers the whole set: a mean over two images is not comparable with a table.
+# covers the whole set: a mean over two images is not comparable with a table. The published
+# SRGAN row is SRGAN-VGG54; with the MSE content loss ours is the SRGAN-MSE variant.
 
 # %%
 print(evaluate.PROTOCOL)
-print(f"Ours: {NUM_BLOCKS} blocks x {FILTERS} filters; SRResNet {pretrain_minutes:.1f} "
-      f"min, SRGAN {gan_saver.history['wall_time_s'][-1] / 60:.1f} min on {TRAINING_IMAGES}; VGG {VGG_WEIGHTS}")
-print(f"{'dataset':<8} {'method':<9} {'images':>6} {'published':>10} {'ours':>7} {'ours SSIM':>10} "
-      f"{'ours - bicubic':>15} {'published - bicubic':>20}")
-for dataset_name in EVALUATION_SETS:
-    bicubic = results[dataset_name, "bicubic"]
-    for method in ["srresnet", "srgan"]:
-        ours, published = results[dataset_name, method], evaluate.published_psnr(method, dataset_name, SCALE)
-        published_bicubic = evaluate.published_psnr("bicubic", dataset_name, SCALE)
-        print(f"{dataset_name:<8} {method:<9} {ours.images:>6} {published:>10.2f} {ours.psnr_y:>7.2f} "
-              f"{ours.ssim_y:>10.4f} {ours.psnr_y - bicubic.psnr_y:>+15.2f} {published - published_bicubic:>+20.2f}")
+for method, description in descriptions.items():
+    print(f"Ours, {method}: {description}")
+for method in ["srresnet", "srgan"]:
+    print(evaluate.published_vs_ours(method, [(results[dataset_name, method], results[dataset_name, "bicubic"], source)
+                                              for dataset_name in EVALUATION_SETS]))
 
 # %% [markdown]
 # ## GAN failure modes, and the guards in this notebook
@@ -356,8 +331,8 @@ for dataset_name in EVALUATION_SETS:
 # * **Mode collapse and PSNR collapse.** The generator can find an artefact that fools the current
 #   discriminator and paint it everywhere, drifting away from the LR content; PSNR then falls far
 #   below bicubic. Guards: pretraining on MSE (the GAN starts from a good image, not noise), a
-#   small adversarial weight (10⁻³, so the content loss dominates), and a content loss on deep
-#   features that still ties the output to the input.
+#   small adversarial weight (10⁻³, so the content loss dominates), and a content loss that
+#   still ties the output to the input.
 # * **Picking a checkpoint.** "Best by `val_psnr`" picks the epoch closest to SRResNet, and
 #   `g_loss` is not comparable across epochs because the discriminator it is measured against
 #   changes. The phase-2 saver therefore monitors nothing; judge the last checkpoints by eye,
@@ -372,17 +347,18 @@ for dataset_name in EVALUATION_SETS:
 #   29.40) and wins on mean opinion score; PSNR alone cannot show that win.
 # * The SRGAN wrapper is an ordinary `keras.Model`: `fit`, `WallClockBudget` and a
 #   `CheckpointSaver` holding two networks and two optimizers make phase 2 resumable like phase 1.
-# * Without the ImageNet VGG19 file the content loss runs on random features; numbers from such a
-#   run are not evidence about SRGAN's perceptual loss.
+# * Without the ImageNet VGG19 file the GAN trains with an MSE content loss, the paper's SRGAN-MSE:
+#   it shows what the discriminator alone does to PSNR and texture, not what the VGG54 loss does.
 
 # %%
-print(f"* VGG19 weights: {VGG_WEIGHTS}; pixel_weight {PIXEL_WEIGHT}; "
-      f"content loss in the last GAN epoch {gan_history['content_loss'][-1]:.3g}.")
+print(f"* Content loss of the GAN trained here: {CONTENT} (VGG19 weights: {VGG_WEIGHTS}); "
+      f"its value in the last GAN epoch {gan_history['content_loss'][-1]:.3g}.")
 print(f"* Trained: SRResNet {pretrain_steps:,} steps, SRGAN {gan_saver.step:,} generator steps, "
       f"{NUM_BLOCKS} blocks x {FILTERS} filters, batches of {BATCH_SIZE} {HR_PATCH}x{HR_PATCH} HR patches.")
 print(f"* Last GAN epoch: d_real {gan_history['d_real'][-1]:.3f}, d_fake {gan_history['d_fake'][-1]:.3f}, "
       f"weighted adversarial share of g_loss "
       f"{ADVERSARIAL_WEIGHT * gan_history['adversarial_loss'][-1] / gan_history['g_loss'][-1]:.2%}.")
+print(f"* Evaluated: {source} weights.")
 for dataset_name in EVALUATION_SETS:
     bicubic, srresnet_result, srgan_result = (results[dataset_name, method] for method in upscalers)
     scope = ("all images" if srgan_result.images == datasets.lookup(dataset_name).num_images
