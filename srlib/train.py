@@ -157,16 +157,22 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
 def record_run(run_dir, settings, command=None):
     """Writes ``run.json`` on the first run; a resumed run must use the same settings.
 
-    ``command`` (the command line that started the run) is kept for the manifest.
+    ``command`` (the command line that started the run) is kept for the manifest; a
+    resuming command that differs (a larger ``--minutes``) is appended to
+    ``resumed_commands``, so the manifest shows every command the weights came from.
     """
     path = Path(run_dir) / "run.json"
     if path.is_file():
         recorded = json.loads(path.read_text())
-        recorded.pop("command", None)
+        first_command = recorded.pop("command", None)
+        resumed_commands = recorded.pop("resumed_commands", [])
         recorded.setdefault("validation", "Set5")  # runs recorded before it was: always Set5
         if recorded != json.loads(json.dumps(settings)):
             raise ValueError(f"{path} records a different training ({recorded}); "
                              f"use another --run-dir or delete {run_dir} to start over")
+        if command and command not in [first_command, *resumed_commands]:
+            updated = json.loads(path.read_text())
+            _atomic_json(path, {**updated, "resumed_commands": [*resumed_commands, command]})
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_json(path, {**settings, "command": command} if command else settings)
@@ -291,7 +297,9 @@ def write_published(key, model, run, recipe, state, last, selection, directory=C
                      "checkpoint": Path(state.path).name, "selection": selection,
                      "wall_time_minutes": round((history.get("wall_time_s") or [0])[-1] / 60, 1),
                      "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {tf.__version__}, CPU",
-                     "command": command or run.get("command"), **(extra_training or {})},
+                     "command": command or run.get("command"),
+                     **({"resumed_commands": run["resumed_commands"]} if run.get("resumed_commands") else {}),
+                     **(extra_training or {})},
         "results": results,
         "published": datetime.date.today().isoformat(),
     }
@@ -343,8 +351,10 @@ class EvaluatedWeights:
 def describe_published(entry):
     """One line on how the weights of a manifest entry were made (command, data, steps, time, machine)."""
     record = entry["training"]
-    return (f"shipped weights {entry['weights']}, trained by `{record['command']}`: {'+'.join(record['data'])}, "
-            f"{record['optimizer_steps']:,} steps (best epoch {record['epochs']}), "
+    resumed = "".join(f", resumed by `{command}`" for command in record.get("resumed_commands", []))
+    which = "last" if record.get("selection") == LAST_EPOCH else "best"
+    return (f"shipped weights {entry['weights']}, trained by `{record['command']}`{resumed}: "
+            f"{'+'.join(record['data'])}, {record['optimizer_steps']:,} steps ({which} epoch, {record['epochs']}), "
             f"{record['wall_time_minutes']} minutes on {record['machine']}"
             + (" (quick mode: a smoke test, not a real training)" if record["quick_mode"] else ""))
 

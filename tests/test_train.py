@@ -30,6 +30,19 @@ def test_resume_continues_from_the_last_epoch(quick_run):
     assert len(saver.history["loss"]) == 4 and saver.history["wall_time_s"][-1] > saver.history["wall_time_s"][1]
 
 
+def test_resuming_command_is_recorded_and_published(tmp_path):
+    run_dir = tmp_path / "espcn_x3"
+    train.train("espcn", 3, minutes=5, run_dir=run_dir, quick=True, command="python -m srlib train --minutes 5")
+    train.train("espcn", 3, minutes=9, run_dir=run_dir, quick=True, command="python -m srlib train --minutes 9")
+    train.train("espcn", 3, minutes=9, run_dir=run_dir, quick=True, command="python -m srlib train --minutes 9")
+    recorded = json.loads((run_dir / "run.json").read_text())
+    assert recorded["command"].endswith("--minutes 5")
+    assert recorded["resumed_commands"] == ["python -m srlib train --minutes 9"]  # once, though resumed twice
+    entry = train.publish("espcn", 3, run_dir=run_dir, directory=tmp_path / "published",
+                          datasets_to_report=("embedded",))
+    assert entry["training"]["resumed_commands"] == ["python -m srlib train --minutes 9"]
+
+
 def test_resume_with_other_settings_is_refused(quick_run):
     with pytest.raises(ValueError, match="records a different training"):
         train.train("espcn", 3, minutes=5, run_dir=quick_run, quick=True, seed=7)
@@ -192,7 +205,7 @@ def test_shipped_or_trained_prefers_shipped_weights(quick_run, tmp_path):
     record = entry["training"]
     assert chosen.description == (
         f"shipped weights espcn_x3.weights.h5, trained by `python -m srlib train --quick`: embedded, "
-        f"{record['optimizer_steps']:,} steps (best epoch {record['epochs']}), {record['wall_time_minutes']} minutes "
+        f"{record['optimizer_steps']:,} steps (last epoch, {record['epochs']}), {record['wall_time_minutes']} minutes "
         f"on {record['machine']} (quick mode: a smoke test, not a real training)")
     assert train.describe_published(entry) == chosen.description
     assert train.shipped_weights("srcnn_x3", directory=tmp_path) is None
