@@ -147,6 +147,23 @@ def test_keras_file_round_trip(name, scale, tmp_path):
     np.testing.assert_array_equal(_numpy(restored(batch, training=False)), _numpy(model(batch, training=False)))
 
 
+def test_srresnet_with_interpolation_skip_starts_at_the_interpolation_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = models.build("srresnet", 4, num_blocks=1, filters=8, interpolation_skip="bicubic")
+    lr = _images((2, 9, 7, 3))
+    expected = imresize(lr, scale=4, method="bicubic")
+    np.testing.assert_allclose(_numpy(model(lr, training=False)), expected, atol=1e-5)
+    tail = model.get_layer("tail")
+    tail.kernel.assign(np.full(tail.kernel.shape, 1e-3, "float32"))  # a residual on top of the interpolation
+    model.save(tmp_path / "srresnet.keras")
+    restored = keras.saving.load_model(tmp_path / "srresnet.keras")
+    assert restored.get_layer("interpolation").method == "bicubic"
+    np.testing.assert_array_equal(_numpy(restored(lr, training=False)), _numpy(model(lr, training=False)))
+    assert np.abs(_numpy(model(lr, training=False)) - expected).max() > 1e-3
+    with pytest.raises(ValueError, match="method"):
+        models.build("srresnet", 4, num_blocks=1, filters=8, interpolation_skip="cubicle")
+
+
 def test_discriminator_keras_file_round_trip(tmp_path):
     model = models.discriminator((32, 32, 3))
     model.save(tmp_path / "discriminator.keras")

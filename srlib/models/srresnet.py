@@ -3,11 +3,12 @@
 import keras
 
 from srlib.layers import ResidualBlock, SubPixelConv2D, _validate_positive_int, prelu
+from srlib.models.fir import FIRUpsample
 
 UPSAMPLING_STAGES = {2: (2,), 3: (3,), 4: (2, 2), 8: (2, 2, 2)}
 
 
-def srresnet(scale=4, channels=3, num_blocks=16, filters=64):
+def srresnet(scale=4, channels=3, num_blocks=16, filters=64, interpolation_skip=None):
     """SRResNet: residual blocks at LR, sub-pixel x2 stages, the SRGAN generator.
 
     Paper: Christian Ledig, Lucas Theis, Ferenc Huszar, Jose Caballero, Andrew
@@ -27,6 +28,12 @@ def srresnet(scale=4, channels=3, num_blocks=16, filters=64):
         channels: int, image channels. Default: 3.
         num_blocks: int, residual blocks. Default: 16.
         filters: int, feature maps. Default: 64.
+        interpolation_skip: None (the paper's network), or an ``imresize``
+            method (``"bicubic"``) whose upscaled input is added to the output,
+            as BasicSR's MSRResNet adds a bilinear one: the network then learns
+            the residual to the interpolation (VDSR's residual learning), starts
+            exactly at it (the tail starts at zero) and converges in far fewer
+            steps. Default: None.
 
     Returns:
         A ``keras.Model`` named ``"srresnet_x{scale}"``.
@@ -57,7 +64,12 @@ def srresnet(scale=4, channels=3, num_blocks=16, filters=64):
     for index, factor in enumerate(UPSAMPLING_STAGES[scale]):
         x = SubPixelConv2D(factor, filters, name=f"upsample_{index + 1}")(x)
         x = prelu(name=f"upsample_{index + 1}_prelu")(x)
-    outputs = keras.layers.Conv2D(channels, 9, padding="same", name="tail")(x)
+    if interpolation_skip is None:
+        outputs = keras.layers.Conv2D(channels, 9, padding="same", name="tail")(x)
+        return keras.Model(inputs, outputs, name=f"srresnet_x{scale}")
+    residual = keras.layers.Conv2D(channels, 9, padding="same", kernel_initializer="zeros", name="tail")(x)
+    interpolated = FIRUpsample(scale, interpolation_skip, name="interpolation")(inputs)
+    outputs = keras.layers.Add(name="interpolation_skip")([interpolated, residual])
     return keras.Model(inputs, outputs, name=f"srresnet_x{scale}")
 
 
