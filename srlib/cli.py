@@ -171,8 +171,10 @@ def _publish(arguments):
         from srlib import train_gan
 
         if arguments.select != "last":
-            raise ValueError("--model srgan publishes the last epoch only (a GAN's best validation PSNR is "
-                             "the epoch closest to SRResNet)")
+            raise ValueError(f"--select {arguments.select}: --model srgan publishes the last epoch only (a GAN's "
+                             "best validation PSNR is the epoch closest to SRResNet)")
+        if len(arguments.scale) > 1:
+            raise ValueError(f"--scale {' '.join(map(str, arguments.scale))}: --model srgan takes one scale")
         entry = train_gan.publish_gan(scale, run_dir=arguments.run_dir, directory=arguments.directory)
         print(json.dumps(entry, indent=2))
         return 0

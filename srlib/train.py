@@ -147,11 +147,23 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
         data_names, scales if len(scales) > 1 else scales[0], recipe.hr_patch_size, batch_size=recipe.batch_size,
         steps_per_epoch=steps, seed=seed, epoch=initial_epoch,
         channels="y" if model.inputs[0].shape[-1] == 1 else "rgb", upsampled_input=spec.input == "upsampled")
-    callbacks = [training.ProtocolValidation(validation, scales, limit=2 if quick else None),
-                 training.WallClockBudget.resuming(minutes, saver.history), saver.callback()]
+    budget = training.WallClockBudget.resuming(minutes, saver.history)
+    if budget_spent(budget, minutes, run_dir):
+        return model, saver
+    callbacks = [training.ProtocolValidation(validation, scales, limit=2 if quick else None), budget, saver.callback()]
     model.fit(dataset, epochs=initial_epoch + 2 if quick else max_epochs, steps_per_epoch=steps,
               initial_epoch=initial_epoch, callbacks=callbacks, verbose=2, shuffle=False)
     return model, saver
+
+
+def budget_spent(budget, minutes, run_dir):
+    """Says so and returns True when a resumed run has no time left (``fit`` would add an epoch anyway,
+    and a notebook re-run would then evaluate weights other than those a later phase started from)."""
+    if not budget.exhausted:
+        return False
+    print(f"{run_dir}: the budget of {minutes:g} minutes is spent ({budget.previous_seconds / 60:.1f} minutes "
+          "trained); nothing to do. Raise the minutes to train on.")
+    return True
 
 
 def record_run(run_dir, settings, command=None):
@@ -167,8 +179,9 @@ def record_run(run_dir, settings, command=None):
         first_command = recorded.pop("command", None)
         resumed_commands = recorded.pop("resumed_commands", [])
         recorded.setdefault("validation", "Set5")  # runs recorded before it was: always Set5
-        if recorded != json.loads(json.dumps(settings)):
-            raise ValueError(f"{path} records a different training ({recorded}); "
+        differences = _differences(recorded, json.loads(json.dumps(settings)))
+        if differences:
+            raise ValueError(f"{path} records a different training ({'; '.join(differences)}); "
                              f"use another --run-dir or delete {run_dir} to start over")
         if command and command not in [first_command, *resumed_commands]:
             updated = json.loads(path.read_text())
@@ -176,6 +189,20 @@ def record_run(run_dir, settings, command=None):
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_json(path, {**settings, "command": command} if command else settings)
+
+
+def _differences(recorded, settings, prefix=""):
+    """``"key: recorded -> requested"`` for every setting that differs; a recipe's ``note`` is prose, not a setting."""
+    differences = []
+    for key in sorted(set(recorded) | set(settings)):
+        old, new = recorded.get(key), settings.get(key)
+        if key == "note" or old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            differences += _differences(old, new, f"{prefix}{key}.")
+        else:
+            differences.append(f"{prefix}{key}: {old!r} recorded, {new!r} requested")
+    return differences
 
 
 def _sha256(path):
@@ -353,9 +380,12 @@ def describe_published(entry):
     record = entry["training"]
     resumed = "".join(f", resumed by `{command}`" for command in record.get("resumed_commands", []))
     which = "last" if record.get("selection") == LAST_EPOCH else "best"
+    pretrained = record.get("pretrained")
+    start = (f", starting from the {pretrained['run_dir']} run's {pretrained['step']:,} steps "
+             f"({pretrained['wall_time_minutes']} minutes)" if pretrained else "")
     return (f"shipped weights {entry['weights']}, trained by `{record['command']}`{resumed}: "
             f"{'+'.join(record['data'])}, {record['optimizer_steps']:,} steps ({which} epoch, {record['epochs']}), "
-            f"{record['wall_time_minutes']} minutes on {record['machine']}"
+            f"{record['wall_time_minutes']} minutes on {record['machine']}{start}"
             + (" (quick mode: a smoke test, not a real training)" if record["quick_mode"] else ""))
 
 

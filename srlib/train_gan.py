@@ -10,7 +10,8 @@ Phase 1 is an ordinary recipe (:mod:`srlib.train`)::
 Phase 2 starts the generator from that run's last checkpoint, adds a discriminator,
 and trains both with :class:`srlib.gan.SRGAN` under a wall-clock budget summed over
 resumed runs; one :class:`srlib.checkpoint.CheckpointSaver` holds both networks and
-both optimizers, so running the command again continues bit for bit::
+both optimizers, so running the command again continues from the last epoch (bit for
+bit with TensorFlow's op determinism switched on, see :mod:`srlib.checkpoint`)::
 
     python -m srlib train-gan --scale 4 --pretrained-run runs/srresnet_x4 --minutes 45
     python -m srlib publish --model srgan --scale 4
@@ -22,7 +23,8 @@ it); ``--content mse`` is the paper's SRGAN-MSE variant and needs nothing.
 """
 
 import dataclasses
-import json
+import math
+import os
 from pathlib import Path
 
 import keras
@@ -65,6 +67,17 @@ class GanRecipe:
                  "350k ImageNet images; the generator starts from the pretrained run named in run.json")
 
     def __post_init__(self):
+        for name in ("learning_rate", "adversarial_weight", "pixel_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value!r}")
+        for name in ("hr_patch_size", "batch_size", "steps_per_epoch"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        if self.hr_patch_size % 16:
+            raise ValueError("`hr_patch_size` must be a multiple of 16 (the discriminator halves it four times). "
+                             f"Received: hr_patch_size={self.hr_patch_size}")
         if self.content not in CONTENT_LOSSES:
             raise ValueError(f"`content` must be one of {CONTENT_LOSSES}. Received: content={self.content!r}")
         if self.adversarial_kind not in ADVERSARIAL_KINDS:
@@ -109,7 +122,12 @@ def _load_pretrained(generator, pretrained, scale):
     """Copies the recorded SRResNet checkpoint into ``generator``."""
     run = train.read_run(pretrained["run_dir"], "srresnet", [scale])
     model = train.compiled_model("srresnet", scale, train.recipe_of_run(run), **run["model_arguments"])
-    checkpoint.CheckpointSaver(pretrained["run_dir"], model).restore(pretrained["checkpoint"])
+    saver = checkpoint.CheckpointSaver(pretrained["run_dir"], model)
+    if not (Path(pretrained["run_dir"]) / f"{pretrained['checkpoint']}.json").is_file():
+        raise FileNotFoundError(f"{pretrained['run_dir']} no longer holds {pretrained['checkpoint']}, where this "
+                                "GAN run starts (the SRResNet run went on and pruned it): start the GAN run over "
+                                "in a new --run-dir")
+    saver.restore(pretrained["checkpoint"])
     generator.set_weights(model.get_weights())
 
 
@@ -124,6 +142,24 @@ def networks(scale, recipe, model_arguments, run_dir):
     return generator, discriminator, optimizers, saver
 
 
+def _start(run_dir, pretrained_run, scale):
+    """The generator's start: recorded in ``run.json`` when resuming, else the pretrained run's newest checkpoint."""
+    if not (run_dir / "run.json").is_file():
+        return pretrained_state(pretrained_run or train.run_directory("srresnet", scale), scale)
+    recorded = train.read_run(run_dir, "srgan", [scale])["pretrained"]
+    if pretrained_run is not None and Path(pretrained_run).resolve() != Path(recorded["run_dir"]):
+        raise ValueError(f"`pretrained_run` {pretrained_run} is not the run {run_dir} started from "
+                         f"({recorded['run_dir']}): use another run_dir to start from it")
+    return recorded
+
+
+def _vgg_weights_setting(content, vgg_weights):
+    """What ``run.json`` records: nothing for an MSE content loss, else the weights (a file as an absolute path)."""
+    if content == "mse" or vgg_weights is None or vgg_weights == "imagenet":
+        return None if content == "mse" else vgg_weights
+    return str(Path(vgg_weights).resolve())
+
+
 def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quick=False, validation="Set5",
               max_epochs=10_000, recipe=None, vgg_weights="imagenet", command=None):
     """Trains (or resumes) SRGAN's adversarial phase for a wall-clock budget.
@@ -131,8 +167,8 @@ def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quic
     Args:
         scale: int, the SRResNet run's scale.
         pretrained_run: the SRResNet run folder (``python -m srlib train --model srresnet``);
-            read on the first run only, after that ``run.json`` names it. Default:
-            ``$SRLIB_RUNS/srresnet_x<scale>``.
+            its newest checkpoint is the start, recorded in ``run.json`` on the first run.
+            Default: ``$SRLIB_RUNS/srresnet_x<scale>``, or what ``run.json`` records.
         minutes: total budget over all resumed runs. Default: 45.
         run_dir: checkpoint folder. Default: ``$SRLIB_RUNS/srgan_x<scale>``.
         seed: seed of the discriminator's initialisation and the data order. Default: 0.
@@ -142,21 +178,19 @@ def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quic
         max_epochs: upper bound besides the budget.
         recipe: a :class:`GanRecipe`. Default: :data:`GAN_RECIPE`.
         vgg_weights: the VGG19 weights of a VGG content loss: ``"imagenet"``, a file, or
-            None (random features: tests only). Default: "imagenet".
+            None (random features: tests only). Ignored for ``content="mse"``. Default: "imagenet".
         command: the command line, recorded for the manifest.
 
     Returns:
         ``(gan, saver)``: the :class:`srlib.gan.SRGAN` with the last weights, and its saver.
     """
     recipe = recipe or GAN_RECIPE
+    if recipe.hr_patch_size % scale:
+        raise ValueError(f"`hr_patch_size` {recipe.hr_patch_size} of the recipe must be a multiple of scale={scale}")
     run_dir = Path(run_dir or train.run_directory("srgan", scale))
-    run_file = run_dir / "run.json"
-    if run_file.is_file():  # resuming: the generator's start is what the first run recorded
-        pretrained = json.loads(run_file.read_text())["pretrained"]
-    else:
-        pretrained = pretrained_state(pretrained_run or train.run_directory("srresnet", scale), scale)
-    loss = content_loss(recipe.content, vgg_weights)  # before writing anything: a missing VGG file stops here
+    pretrained = _start(run_dir, pretrained_run, scale)
     keras.utils.set_random_seed(seed)
+    loss = content_loss(recipe.content, vgg_weights)  # before writing anything: a missing VGG file stops here
     generator, discriminator, optimizers, saver = networks(scale, recipe, pretrained["model_arguments"], run_dir)
     gan = SRGAN(generator, discriminator)
     gan.compile(optimizers["generator"], optimizers["discriminator"], content_loss=loss,
@@ -166,10 +200,13 @@ def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quic
     train.record_run(run_dir, {"model": "srgan", "scales": [scale], "seed": seed, "quick": quick, "data": data_names,
                                "recipe": dataclasses.asdict(recipe), "model_arguments": pretrained["model_arguments"],
                                "validation": validation, "pretrained": pretrained,
-                               "vgg_weights": None if vgg_weights is None else str(vgg_weights)}, command)
+                               "vgg_weights": _vgg_weights_setting(recipe.content, vgg_weights)}, command)
     initial_epoch = saver.restore_or_initialize()
     if initial_epoch == 0:
         _load_pretrained(generator, pretrained, scale)
+    budget = training.WallClockBudget.resuming(minutes, saver.history)
+    if train.budget_spent(budget, minutes, run_dir):
+        return gan, saver
     steps = 5 if quick else recipe.steps_per_epoch
     dataset = data.training_dataset(data_names, scale, recipe.hr_patch_size, batch_size=recipe.batch_size,
                                     steps_per_epoch=steps, seed=seed, epoch=initial_epoch, channels="rgb")
@@ -177,8 +214,7 @@ def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quic
                                            upscaler_factory=lambda _, each_scale: models.upscaler(generator,
                                                                                                   each_scale))
     gan.fit(dataset, epochs=initial_epoch + 2 if quick else max_epochs, steps_per_epoch=steps,
-            initial_epoch=initial_epoch, verbose=2, shuffle=False,
-            callbacks=[validate, training.WallClockBudget.resuming(minutes, saver.history), saver.callback()])
+            initial_epoch=initial_epoch, verbose=2, shuffle=False, callbacks=[validate, budget, saver.callback()])
     return gan, saver
 
 
@@ -188,7 +224,8 @@ def publish_gan(scale, run_dir=None, directory=train.CHECKPOINTS, datasets_to_re
 
     The last epoch, always: a GAN's validation PSNR would pick the epoch closest to
     SRResNet, the opposite of what the adversarial phase is for. The manifest entry
-    also records the pretraining run it started from.
+    also records the pretraining checkpoint it started from (its folder's name only:
+    absolute paths are this machine's).
     """
     run_dir = Path(run_dir or train.run_directory("srgan", scale))
     run = train.read_run(run_dir, "srgan", [scale])
@@ -197,6 +234,35 @@ def publish_gan(scale, run_dir=None, directory=train.CHECKPOINTS, datasets_to_re
     last = saver.restore()
     if last is None:
         raise FileNotFoundError(f"no checkpoint in {run_dir}: train first (python -m srlib train-gan ...)")
+    pretrained = {**run["pretrained"], "run_dir": os.path.basename(run["pretrained"]["run_dir"])}
     return train.write_published(f"srgan_x{scale}", generator, run, dataclasses.asdict(recipe), last, last,
                                  train.LAST_EPOCH, directory, datasets_to_report, command,
-                                 extra_training={"pretrained": run["pretrained"], "vgg_weights": run["vgg_weights"]})
+                                 extra_training={"pretrained": pretrained, "vgg_weights": run.get("vgg_weights")})
+
+
+def shipped_pair(scale, recipe, directory=train.CHECKPOINTS):
+    """The shipped ``srresnet_x<scale>`` and ``srgan_x<scale>`` if they are a pair trained like ``recipe``.
+
+    A pair: the GAN started from exactly the published SRResNet (same steps, same
+    architecture), with the content loss, adversarial kind and weight of ``recipe``.
+
+    Returns:
+        ``({"srresnet": EvaluatedWeights, "srgan": EvaluatedWeights}, reason)``, or
+        ``(None, reason)`` saying why not.
+    """
+    shipped = {method: train.shipped_weights(f"{method}_x{scale}", directory) for method in ("srresnet", "srgan")}
+    missing = [f"{method}_x{scale}" for method, weights in shipped.items() if weights is None]
+    if missing:
+        return None, f"{' and '.join(missing)} not shipped"
+    srresnet, srgan = shipped["srresnet"].entry, shipped["srgan"].entry
+    start = srgan["training"]["pretrained"]
+    same_architecture = srgan["model_arguments"] == srresnet["model_arguments"]
+    if start["step"] != srresnet["training"]["optimizer_steps"] or not same_architecture:
+        return None, (f"the shipped srgan_x{scale} started from {start['step']:,} SRResNet steps, the shipped "
+                      f"srresnet_x{scale} has {srresnet['training']['optimizer_steps']:,}: not a pair")
+    keys = ("content", "adversarial_kind", "adversarial_weight")
+    trained_like = {key: srgan["training"]["recipe"][key] for key in keys}
+    wanted = {key: getattr(recipe, key) for key in trained_like}
+    if trained_like != wanted:
+        return None, f"the shipped srgan_x{scale} was trained with {trained_like}, these settings are {wanted}"
+    return shipped, f"shipped pair, trained with {trained_like}"

@@ -107,6 +107,11 @@ class WallClockBudget(keras.callbacks.Callback):
         running = 0.0 if self._start is None else time.perf_counter() - self._start
         return self.previous_seconds + running
 
+    @property
+    def exhausted(self):
+        """True when earlier runs already spent the budget: ``fit`` would still run one epoch."""
+        return self.budget_seconds is not None and self.previous_seconds >= self.budget_seconds
+
     def on_train_begin(self, logs=None):
         self._start = time.perf_counter()
 

@@ -12,7 +12,8 @@ from srlib.resize import imresize
 
 POST_UPSAMPLING = ["fsrcnn", "fsrcnn_s", "espcn", "sp_vdsr", "sp_vdsr_nearest", "sp_vdsr_second_input"]
 # Small configurations where the defaults would only make the tests slower.
-SMALL_KWARGS = {"vdsr": {"depth": 5, "filters": 16}, "srresnet": {"num_blocks": 2, "filters": 16}}
+SMALL_KWARGS = {"vdsr": {"depth": 5, "filters": 16}, "srresnet": {"num_blocks": 2, "filters": 16},
+                "srgan": {"num_blocks": 2, "filters": 16}}
 
 
 def _images(shape, seed=0):

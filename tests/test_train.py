@@ -44,8 +44,14 @@ def test_resuming_command_is_recorded_and_published(tmp_path):
 
 
 def test_resume_with_other_settings_is_refused(quick_run):
-    with pytest.raises(ValueError, match="records a different training"):
+    with pytest.raises(ValueError, match="records a different training .seed: 0 recorded, 7 requested"):
         train.train("espcn", 3, minutes=5, run_dir=quick_run, quick=True, seed=7)
+
+
+def test_resume_with_the_budget_spent_trains_nothing(quick_run, capsys):
+    before = train.train("espcn", 3, minutes=1e-6, run_dir=quick_run, quick=True)[1].epoch
+    _, saver = train.train("espcn", 3, minutes=1e-6, run_dir=quick_run, quick=True)
+    assert saver.epoch == before and "budget of 1e-06 minutes is spent" in capsys.readouterr().out
 
 
 def test_publish_and_load(quick_run, tmp_path):
