@@ -78,7 +78,8 @@ RECIPES = {
     "srresnet": Recipe(hr_patch_size=96, batch_size=16, learning_rate=2e-4, decay_every_steps=60_000, loss="mse",
                        data=("T91", "BSD200"),
                        note="RGB; Adam 2e-4 (BasicSR's MSRResNet rate; the paper: 1e-4 for 10^6 steps on ImageNet); "
-                            "fewer blocks than the paper's 16 where the run's model arguments say"),
+                            "fewer blocks than the paper's 16, and an interpolation skip, where the run's model "
+                            "arguments say"),
 }
 
 
