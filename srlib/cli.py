@@ -136,7 +136,7 @@ def _train_gan(arguments):
                                  adversarial_weight=arguments.adversarial_weight)
     train_gan.train_gan(arguments.scale, pretrained_run=arguments.pretrained_run, minutes=arguments.minutes,
                         run_dir=arguments.run_dir, seed=arguments.seed, quick=arguments.quick, recipe=recipe,
-                        command=" ".join(["python -m srlib"] + sys.argv[1:]))
+                        vgg_weights=arguments.vgg_weights, command=" ".join(["python -m srlib"] + sys.argv[1:]))
     return 0
 
 
@@ -307,6 +307,9 @@ def build_parser():
     gan_parser.add_argument("--content", choices=train_gan.CONTENT_LOSSES, default=train_gan.GAN_RECIPE.content,
                             help="content loss: vgg54 (SRGAN; needs the ImageNet VGG19 file), vgg22, or mse "
                                  "(the paper's SRGAN-MSE)")
+    gan_parser.add_argument("--vgg-weights", default="imagenet",
+                            help="VGG19 weights of a VGG content loss: 'imagenet' (the Keras cache, never "
+                                 "downloaded) or a .h5 file")
     gan_parser.add_argument("--adversarial-kind", choices=train_gan.ADVERSARIAL_KINDS,
                             default=train_gan.GAN_RECIPE.adversarial_kind, help="relativistic: ESRGAN's")
     gan_parser.add_argument("--adversarial-weight", type=float, default=train_gan.GAN_RECIPE.adversarial_weight)

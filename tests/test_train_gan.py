@@ -132,3 +132,9 @@ def test_shipped_pair_only_when_paired_and_trained_alike(runs, tmp_path):
     assert set(pair) == {"srresnet", "srgan"} and pair["srgan"].entry["model"] == "srgan"
     pair, reason = train_gan.shipped_pair(4, dataclasses.replace(GAN_RECIPE, adversarial_kind="relativistic"), tmp_path)
     assert pair is None and "relativistic" in reason
+
+
+def test_cli_train_gan_with_a_missing_vgg_file_writes_nothing(runs, tmp_path, capsys):
+    assert cli.main(["train-gan", "--scale", "4", "--quick", "--pretrained-run", str(runs / "srresnet_x4"),
+                     "--run-dir", str(tmp_path / "gan"), "--vgg-weights", str(tmp_path / "missing.h5")]) == 2
+    assert "missing.h5" in capsys.readouterr().err and not (tmp_path / "gan" / "run.json").exists()
