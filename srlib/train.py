@@ -308,7 +308,11 @@ def write_published(key, model, run, recipe, state, last, selection, directory=C
     weights_file = directory / f"{key}.weights.h5"
     with tempfile.TemporaryDirectory(dir=directory) as scratch:
         temporary = Path(scratch) / weights_file.name
-        model.save_weights(temporary)
+        # A fresh, uncompiled copy: the file carries the network only, not Adam's slots
+        # (which would triple its size and mean nothing to someone running inference).
+        inference_model = models.build(run["model"], scales[0], **run["model_arguments"])
+        inference_model.set_weights(model.get_weights())
+        inference_model.save_weights(temporary)
         os.replace(temporary, weights_file)
     history = state.history or {}
     manifest = read_manifest(directory)

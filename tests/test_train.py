@@ -69,6 +69,9 @@ def test_publish_and_load(quick_run, tmp_path):
     assert entry["training"]["optimizer_steps"] == \
         entry["training"]["run_optimizer_steps"]
     assert entry["training"]["selection"].startswith("the last epoch")
+    import h5py
+    with h5py.File(tmp_path / entry["weights"]) as weights:  # the network only, no optimizer slots
+        assert "optimizer" not in weights
 
 
 def test_publish_best_epoch_says_where_it_was_chosen(quick_run, tmp_path):
