@@ -339,6 +339,16 @@ def write_published(key, model, run, recipe, state, last, selection, directory=C
     return manifest["models"][key]
 
 
+def published_name(entry):
+    """The ``published.json`` method a manifest entry compares with: its model's, except for an
+    SRGAN generator trained with another content loss than VGG54, which compares with that
+    variant of the paper's Table 1 (``srgan_mse``)."""
+    content = entry["training"].get("recipe", {}).get("content")
+    if entry["model"] == "srgan" and content not in (None, "vgg54"):
+        return f"srgan_{content}"
+    return entry["model"]
+
+
 def load_published(key, directory=CHECKPOINTS):
     """Builds the model of a manifest entry and loads its weights (``key`` like ``"espcn_x3"``)."""
     manifest = read_manifest(directory)

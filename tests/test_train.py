@@ -218,3 +218,13 @@ def test_shipped_or_trained_prefers_shipped_weights(quick_run, tmp_path):
         f"on {record['machine']} (quick mode: a smoke test, not a real training)")
     assert train.describe_published(entry) == chosen.description
     assert train.shipped_weights("srcnn_x3", directory=tmp_path) is None
+
+
+def test_published_name_picks_the_paper_row_the_weights_were_trained_for():
+    def entry(model, content=None):
+        return {"model": model, "training": {"recipe": {} if content is None else {"content": content}}}
+    assert train.published_name(entry("espcn")) == "espcn"
+    assert train.published_name(entry("srgan", "vgg54")) == "srgan"
+    assert train.published_name(entry("srgan", "mse")) == "srgan_mse"
+    from srlib import evaluate
+    assert evaluate.published_psnr("srgan_mse", "Set5", 4) == 30.64  # Ledig et al. Table 1
