@@ -35,13 +35,27 @@ def _load_model(arguments):
             return keras.models.load_model(path, compile=False)
         if arguments.model and path.is_dir():
             from srlib.checkpoint import CheckpointSaver
-            model = train.compiled_model(arguments.model, arguments.scale, train.RECIPES[arguments.model])
-            if CheckpointSaver(path, model).restore("best") is None:
+            run = _recorded(path / "run.json", arguments.model)
+            recipe = train.recipe_of_run(run) if run else train.RECIPES[arguments.model]
+            model = train.compiled_model(arguments.model, arguments.scale, recipe,
+                                         **_model_arguments(arguments, run))
+            if CheckpointSaver(path, model).restore() is None:
                 raise FileNotFoundError(f"--checkpoint {path}: no checkpoint in this folder")
             return model
         if arguments.model and path.name.endswith(".weights.h5"):
-            model = models.build(arguments.model, arguments.scale)
-            model.load_weights(path)
+            entries = train.read_manifest(path.parent)["models"].values() if (
+                path.parent / "manifest.json").is_file() else []
+            entry = next((entry for entry in entries if entry["weights"] == path.name), None)
+            if entry is not None and entry["model"] != arguments.model:
+                raise ValueError(f"--checkpoint {path}: its manifest says these are {entry['model']} weights, "
+                                 f"not --model {arguments.model}")
+            model = models.build(arguments.model, arguments.scale, **_model_arguments(arguments, entry))
+            try:
+                model.load_weights(path)
+            except ValueError as error:
+                raise ValueError(f"--checkpoint {path} does not fit --model {arguments.model} built with "
+                                 f"{_model_arguments(arguments, entry) or 'its default arguments'}: pass the "
+                                 f"arguments it was trained with as --model-argument NAME=VALUE ({error})") from None
             return model
         raise ValueError(f"--checkpoint {path}: expected a .keras file, or a .weights.h5 file or a "
                          "training run folder together with --model NAME")
@@ -53,6 +67,22 @@ def _load_model(arguments):
                          f"checkpoints/manifest.json (available: {sorted(manifest['models'])}); "
                          "train and publish them, or pass --checkpoint")
     return train.load_published(candidates[0])[0]
+
+
+def _recorded(run_file, model_name):
+    """A run folder's ``run.json`` (None without one), checked to be a run of ``model_name``."""
+    if not run_file.is_file():
+        return None
+    run = json.loads(run_file.read_text())
+    if run["model"] != model_name:
+        raise ValueError(f"--checkpoint {run_file.parent}: {run_file} records a run of {run['model']}, "
+                         f"not --model {model_name}")
+    return run
+
+
+def _model_arguments(arguments, record):
+    """Constructor arguments: those a run.json or manifest entry recorded, then --model-argument."""
+    return {**((record or {}).get("model_arguments") or {}), **dict(getattr(arguments, "model_argument", []))}
 
 
 def _model_upscaler(arguments):
@@ -140,6 +170,12 @@ def _train_gan(arguments):
     return 0
 
 
+CHECKPOINT_HELP = ("a .keras file; or with --model, a .weights.h5 file (built with the arguments its manifest.json "
+                   "records) or a training run folder (its last epoch, built as its run.json records)")
+MODEL_ARGUMENT_HELP = ("a model constructor argument for --checkpoint weights, e.g. num_blocks=8 (repeatable; "
+                       "overrides what a manifest or run.json records)")
+
+
 def _model_argument(text):
     """``NAME=VALUE`` from the command line. VALUE: an int, a finite float, true/false, a
     comma-separated list of those (a tuple, e.g. ``filters=64,32``), or else text."""
@@ -225,7 +261,9 @@ def build_parser():
     evaluate_parser = commands.add_parser("evaluate", help="Y-PSNR/SSIM of a method under the paper protocol")
     evaluate_parser.add_argument("--method", default="bicubic", help=f"FIR method: {', '.join(FIR_METHODS)}")
     evaluate_parser.add_argument("--model", help="a model name with published weights in checkpoints/")
-    evaluate_parser.add_argument("--checkpoint", help="a .keras file, or .weights.h5 / run folder with --model")
+    evaluate_parser.add_argument("--checkpoint", help=CHECKPOINT_HELP)
+    evaluate_parser.add_argument("--model-argument", type=_model_argument, action="append", default=[],
+                                 metavar="NAME=VALUE", help=MODEL_ARGUMENT_HELP)
     evaluate_parser.add_argument("--dataset", default="Set5", help="registered name or a folder of images")
     evaluate_parser.add_argument("--scale", type=int, default=2, choices=range(2, 9), metavar="{2..8}")
     evaluate_parser.add_argument("--limit", type=int, default=None, help="only the first N images")
@@ -248,7 +286,9 @@ def build_parser():
         sub.add_argument("--method", default=None, help=f"FIR method ({', '.join(FIR_METHODS)}); "
                          "with a model: its input interpolation")
         sub.add_argument("--model", help="model name (published weights, or --checkpoint)")
-        sub.add_argument("--checkpoint", help="a .keras file, or .weights.h5 / run folder with --model")
+        sub.add_argument("--checkpoint", help=CHECKPOINT_HELP)
+        sub.add_argument("--model-argument", type=_model_argument, action="append", default=[],
+                         metavar="NAME=VALUE", help=MODEL_ARGUMENT_HELP)
         sub.add_argument("--tile", type=int, default=None, help="LR tile size (default: model's)")
         sub.add_argument("--overlap", default="auto", type=lambda v: v if v == "auto" else int(v),
                          help="tile overlap in LR pixels, or 'auto' (the receptive-field radius)")
@@ -257,7 +297,9 @@ def build_parser():
     export_parser = commands.add_parser("export", help="TFLite export for a fixed tile, with a model card")
     export_parser.add_argument("--model", required=True)
     export_parser.add_argument("--scale", type=int, required=True)
-    export_parser.add_argument("--checkpoint", help="weights to export (default: published)")
+    export_parser.add_argument("--checkpoint", help="weights to export (default: published); " + CHECKPOINT_HELP)
+    export_parser.add_argument("--model-argument", type=_model_argument, action="append", default=[],
+                               metavar="NAME=VALUE", help=MODEL_ARGUMENT_HELP)
     export_parser.add_argument("--tile", type=int, nargs=2, default=[64, 64], metavar=("H", "W"))
     export_parser.add_argument("--mode", default="float16", choices=["float32", "float16", "dynamic_int8", "int8"])
     export_parser.add_argument("--output", required=True, help="the .tflite file to write")

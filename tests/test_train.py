@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -228,3 +229,36 @@ def test_published_name_picks_the_paper_row_the_weights_were_trained_for():
     assert train.published_name(entry("srgan", "mse")) == "srgan_mse"
     from srlib import evaluate
     assert evaluate.published_psnr("srgan_mse", "Set5", 4) == 30.64  # Ledig et al. Table 1
+
+
+def test_multi_scale_run_publishes_one_entry_that_serves_every_scale(tmp_path, capsys):
+    run_dir, published = tmp_path / "vdsr_x234", tmp_path / "published"
+    train.train("vdsr", [2, 3, 4], minutes=5, run_dir=run_dir, quick=True, model_arguments={"depth": 3, "filters": 8})
+    entry = train.publish("vdsr", [2, 3, 4], run_dir=run_dir, directory=published, datasets_to_report=("embedded",))
+    assert entry["scales"] == [2, 3, 4] and entry["weights"] == "vdsr_x234.weights.h5"
+    assert sorted(entry["results"]) == ["embedded_x2", "embedded_x3", "embedded_x4"]
+    model, _ = train.load_published("vdsr_x234", directory=published)
+    assert model.count_params() == entry["parameters"]
+    from srlib import cli
+    capsys.readouterr()  # the training log
+    # a weights file is built with the arguments its manifest records, a run folder with its run.json's
+    for checkpoint in (published / entry["weights"], run_dir):
+        assert cli.main(["evaluate", "--model", "vdsr", "--checkpoint", str(checkpoint), "--scale", "3",
+                         "--dataset", "embedded", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["psnr_y"] == pytest.approx(
+            entry["results"]["embedded_x3"]["psnr_y"], abs=1e-3)
+
+
+def test_checkpoint_that_does_not_fit_the_model_names_the_fix(tmp_path, capsys):
+    from srlib import cli
+    weights = tmp_path / "small.weights.h5"
+    models.build("vdsr", depth=3, filters=8).save_weights(weights)
+    assert cli.main(["evaluate", "--model", "vdsr", "--checkpoint", str(weights), "--scale", "2",
+                     "--dataset", "embedded"]) == 2
+    assert "--model-argument NAME=VALUE" in capsys.readouterr().err
+    assert cli.main(["evaluate", "--model", "vdsr", "--checkpoint", str(weights), "--scale", "2", "--dataset",
+                     "embedded", "--limit", "1", "--model-argument", "depth=3", "--model-argument", "filters=8"]) == 0
+    shipped = Path(train.CHECKPOINTS) / "sp_vdsr_x2.weights.h5"
+    assert cli.main(["evaluate", "--model", "espcn", "--checkpoint", str(shipped), "--scale", "2",
+                     "--dataset", "embedded"]) == 2
+    assert "its manifest says these are sp_vdsr weights" in capsys.readouterr().err
