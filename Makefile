@@ -12,6 +12,7 @@ PYTEST_WORKERS ?= 2
 .PHONY: demo test test-fast notebooks notebooks-clean benchmarks lab clean
 
 $(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "srlib needs Python 3.11 or newer (the pinned NumPy, SciPy and Keras do): run make PYTHON=python3.11 ...")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -35,11 +36,11 @@ notebooks: $(STAMP)  ## rebuild notebooks/NN_topic.ipynb from their drafts in no
 notebooks-clean: $(STAMP)  ## strip outputs before committing
 	$(BIN)/python -m srlib.notebook_tools strip notebooks/*.ipynb
 
-benchmarks: $(STAMP)
-	$(BIN)/python benchmarks/resize.py
+benchmarks: $(STAMP)  ## every benchmark; each prints ratios against a peer measured in the same run
+	for script in resize pipeline sp_vdsr inference; do $(BIN)/python benchmarks/$$script.py || exit 1; done
 
 lab: $(STAMP)
-	$(BIN)/python -m pip install --quiet jupyterlab && $(BIN)/jupyter lab notebooks/
+	$(BIN)/python -m pip install --quiet jupyterlab==4.6.6 && $(BIN)/jupyter lab notebooks/
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -76,6 +76,18 @@ def test_results_md_is_rendered_from_the_json(reproduced):
     assert "espcn_x3" in table and "bicubic" in table and "lanczos3" not in table
 
 
+def test_readme_table_names_the_published_row_of_each_number():
+    def row(method, kind, psnr, published, published_method, model=None):
+        return {"dataset": "Set5", "scale": 4, "method": method, "kind": kind, "model": model, "psnr_y": psnr,
+                "published_psnr_y": published, "difference": round(psnr - published, 3),
+                "published_method": published_method}
+    results = {"date": "2026-11-22", "rows": [row("bicubic", "fir", 28.42, 28.42, "bicubic"),
+                                              row("srgan_x4", "trained", 28.19, 30.64, "srgan_mse", "srgan")]}
+    table = reproduce.readme_table(results)
+    assert "| Set5 | x4 | srgan_x4 | 30.64 (srgan_mse) | 28.19 | -2.45 |" in table
+    assert "- srgan_mse: Ledig et al. 2017, Table 1" in table and "- bicubic: MATLAB imresize" in table
+
+
 def test_missing_dataset_is_listed_as_skipped(reproduced):
     results, output = reproduced
     assert [skipped["dataset"] for skipped in results["skipped"]] == ["Urban100"]
