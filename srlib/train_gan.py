@@ -47,6 +47,9 @@ class GanRecipe:
             paper's first 10^5 of 2*10^5 steps).
         steps_per_epoch: steps between validations and checkpoints. Default: 100.
         content: ``"vgg54"`` (SRGAN), ``"vgg22"`` (SRGAN-VGG22) or ``"mse"`` (SRGAN-MSE).
+        mse_value_range: with ``content="mse"``, the intensity range width the MSE is
+            measured in: 2.0 (default) is the paper's HR images in [-1, 1], 4x the MSE on
+            [0, 1], and sets the MSE's balance against ``adversarial_weight``.
         adversarial_kind: ``"bce"`` (SRGAN), ``"lsgan"`` or ``"relativistic"`` (ESRGAN).
         adversarial_weight: weight of the generator's adversarial loss. Default: 1e-3.
         pixel_weight: weight of an extra MSE pixel term. Default: 0 (the paper has none).
@@ -59,6 +62,7 @@ class GanRecipe:
     learning_rate: float = 1e-4
     steps_per_epoch: int = 100
     content: str = "vgg54"
+    mse_value_range: float = 2.0
     adversarial_kind: str = "bce"
     adversarial_weight: float = 1e-3
     pixel_weight: float = 0.0
@@ -67,10 +71,12 @@ class GanRecipe:
                  "350k ImageNet images; the generator starts from the pretrained run named in run.json")
 
     def __post_init__(self):
-        for name in ("learning_rate", "adversarial_weight", "pixel_weight"):
+        for name in ("learning_rate", "adversarial_weight", "pixel_weight", "mse_value_range"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value!r}")
+        if self.mse_value_range == 0:
+            raise ValueError("`mse_value_range` must be > 0 (the width of an intensity range). Received: 0")
         for name in ("hr_patch_size", "batch_size", "steps_per_epoch"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -88,8 +94,10 @@ class GanRecipe:
 GAN_RECIPE = GanRecipe()
 
 
-def content_loss(name, vgg_weights="imagenet"):
-    """The generator's content loss: ``MSELoss()`` or a VGG19 ``PerceptualLoss`` (VGG22 / VGG54).
+def content_loss(name, vgg_weights="imagenet", mse_value_range=2.0):
+    """The generator's content loss: ``MSELoss(mse_value_range)`` or a VGG19 ``PerceptualLoss``
+    (VGG22 / VGG54). Ledig et al. section 3.2: "The MSE loss was thus calculated on images of
+    intensity range [-1, 1]" (``mse_value_range=2.0``, the default).
 
     Raises:
         srlib.losses.PretrainedWeightsNotFoundError: a VGG loss with ``vgg_weights="imagenet"``
@@ -97,7 +105,7 @@ def content_loss(name, vgg_weights="imagenet"):
     """
     if name not in CONTENT_LOSSES:
         raise ValueError(f"`content` must be one of {CONTENT_LOSSES}. Received: content={name!r}")
-    return MSELoss() if name == "mse" else PerceptualLoss(layer=name, weights=vgg_weights)
+    return MSELoss(value_range=mse_value_range) if name == "mse" else PerceptualLoss(layer=name, weights=vgg_weights)
 
 
 def pretrained_state(pretrained_run, scale):
@@ -190,7 +198,8 @@ def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quic
     run_dir = Path(run_dir or train.run_directory("srgan", scale))
     pretrained = _start(run_dir, pretrained_run, scale)
     keras.utils.set_random_seed(seed)
-    loss = content_loss(recipe.content, vgg_weights)  # before writing anything: a missing VGG file stops here
+    # before writing anything: a missing VGG file stops here
+    loss = content_loss(recipe.content, vgg_weights, recipe.mse_value_range)
     generator, discriminator, optimizers, saver = networks(scale, recipe, pretrained["model_arguments"], run_dir)
     gan = SRGAN(generator, discriminator)
     gan.compile(optimizers["generator"], optimizers["discriminator"], content_loss=loss,
@@ -260,8 +269,9 @@ def shipped_pair(scale, recipe, directory=train.CHECKPOINTS):
     if start["step"] != srresnet["training"]["optimizer_steps"] or not same_architecture:
         return None, (f"the shipped srgan_x{scale} started from {start['step']:,} SRResNet steps, the shipped "
                       f"srresnet_x{scale} has {srresnet['training']['optimizer_steps']:,}: not a pair")
-    keys = ("content", "adversarial_kind", "adversarial_weight")
-    trained_like = {key: srgan["training"]["recipe"][key] for key in keys}
+    keys = ("content", "adversarial_kind", "adversarial_weight", "mse_value_range")
+    # weights published before mse_value_range existed measured their MSE on [0, 1]
+    trained_like = {key: srgan["training"]["recipe"].get(key, 1.0) for key in keys}
     wanted = {key: getattr(recipe, key) for key in trained_like}
     if trained_like != wanted:
         return None, f"the shipped srgan_x{scale} was trained with {trained_like}, these settings are {wanted}"

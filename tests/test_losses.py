@@ -40,9 +40,10 @@ EPSILON = 1e-3
     [
         (losses.L1Loss(), 0.0, 0.1),
         (losses.MSELoss(), 0.0, 0.01),
+        (losses.MSELoss(value_range=2.0), 0.0, 0.04),  # SRGAN's MSE on [-1, 1]: 0.1 on [0, 1] is 0.2 there
         (losses.CharbonnierLoss(epsilon=EPSILON), EPSILON, math.sqrt(0.01 + EPSILON**2)),
     ],
-    ids=["l1", "mse", "charbonnier"],
+    ids=["l1", "mse", "mse_on_minus1_1", "charbonnier"],
 )
 def test_pixel_losses_on_known_cases(loss, identical, offset_by_0_1):
     images = _images() * 0.8
@@ -365,7 +366,7 @@ def test_weighted_sum_rejects_invalid_components(components):
 def _serializable_losses():
     return {
         "l1": losses.L1Loss(name="pixel_l1"),
-        "mse": losses.MSELoss(reduction="sum"),
+        "mse": losses.MSELoss(value_range=2.0, reduction="sum"),
         "charbonnier": losses.CharbonnierLoss(epsilon=1e-4),
         "ssim": losses.SSIMLoss(filter_size=7, filter_sigma=1.0),
         "ms_ssim": losses.MSSSIMLoss(power_factors=(0.3, 0.7)),

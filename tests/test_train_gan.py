@@ -94,7 +94,7 @@ def test_missing_vgg_file_fails_before_writing_anything(runs, tmp_path, monkeypa
 @pytest.mark.parametrize("changes, message", [
     ({"content": "vgg99"}, "content"), ({"adversarial_weight": -1.0}, "adversarial_weight"),
     ({"learning_rate": float("nan")}, "learning_rate"), ({"hr_patch_size": 40}, "multiple of 16"),
-    ({"adversarial_kind": "wasserstein"}, "adversarial_kind")])
+    ({"adversarial_kind": "wasserstein"}, "adversarial_kind"), ({"mse_value_range": 0}, "mse_value_range")])
 def test_bad_recipes_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(GAN_RECIPE, **changes)
@@ -132,6 +132,14 @@ def test_shipped_pair_only_when_paired_and_trained_alike(runs, tmp_path):
     assert set(pair) == {"srresnet", "srgan"} and pair["srgan"].entry["model"] == "srgan"
     pair, reason = train_gan.shipped_pair(4, dataclasses.replace(GAN_RECIPE, adversarial_kind="relativistic"), tmp_path)
     assert pair is None and "relativistic" in reason
+    pair, reason = train_gan.shipped_pair(4, dataclasses.replace(GAN_RECIPE, mse_value_range=1.0), tmp_path)
+    assert pair is None and "'mse_value_range': 2.0" in reason
+
+
+def test_mse_content_is_measured_on_the_papers_range():
+    images = np.full((1, 8, 8, 3), 0.5, "float32")
+    loss = train_gan.content_loss("mse")  # Ledig et al. 3.2: MSE on HR images in [-1, 1]
+    assert float(loss(images, images + 0.1)) == pytest.approx(4 * 0.01, rel=1e-5)
 
 
 def test_cli_train_gan_with_a_missing_vgg_file_writes_nothing(runs, tmp_path, capsys):

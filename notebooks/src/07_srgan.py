@@ -160,10 +160,12 @@ print(f"untrained logits on two noise patches: {np.round(logits, 3)}, "
 # srlib never downloads: if the file is not in the Keras cache, the next cell prints where to put
 # it, and the GAN below trains with an **MSE content loss** instead: the paper's own **SRGAN-MSE**
 # variant (its Table 1 compares SRGAN-MSE, SRGAN-VGG22 and SRGAN-VGG54), which isolates what the
-# discriminator adds. A random VGG19 would be no substitute: without batch norm its signal shrinks
-# layer after layer, so block-5 features of random weights are nearly zero and say nothing about
-# the image. The demo below still shows the loss on random weights in that case, for its shapes
-# and its API only.
+# discriminator adds. Like the paper's, that MSE is measured on HR images in [-1, 1], 4x the MSE
+# on our [0, 1] images (`train_gan.content_loss("mse")`): the scale sets how much the 10⁻³
+# adversarial weight counts against it. A random VGG19 would be no substitute: without batch
+# norm its signal shrinks layer after layer, so block-5 features of random weights are nearly
+# zero and say nothing about the image. The demo below still shows the loss on random weights in
+# that case, for its shapes and its API only.
 
 # %%
 try:

@@ -23,10 +23,26 @@ class L1Loss(keras.losses.Loss):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class MSELoss(keras.losses.Loss):
-    """Mean squared error per image, ``mean (y_pred - y_true)**2`` (the L2 loss)."""
+    """Mean squared error per image, ``mean (value_range * (y_pred - y_true))**2`` (the L2 loss).
+
+    Args:
+        value_range: width of the intensity range the error is measured in, for images
+            given in [0, 1]. SRGAN computes its MSE on HR images scaled to [-1, 1]:
+            ``value_range=2.0``, 4x the MSE on [0, 1], which matters where the loss is
+            weighed against another (the adversarial term). Default: 1.0.
+    """
+
+    def __init__(self, value_range=1.0, name=None, reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        if isinstance(value_range, bool) or not isinstance(value_range, (int, float)) or not value_range > 0:
+            raise ValueError(f"`value_range` must be a number > 0. Received: value_range={value_range!r}")
+        self.value_range = float(value_range)
 
     def call(self, y_true, y_pred):
-        return mean_per_image(ops.square(y_pred - y_true))
+        return mean_per_image(ops.square(self.value_range * (y_pred - y_true)))
+
+    def get_config(self):
+        return {**super().get_config(), "value_range": self.value_range}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
