@@ -83,9 +83,10 @@ class SRGAN(keras.Model):
     Generator loss: ``content_loss(hr, sr) + adversarial_weight * adversarial
     + pixel_weight * MSE(hr, sr)``; SRGAN uses ``PerceptualLoss()`` (VGG54)
     and ``adversarial_weight=1e-3``. ``adversarial_kind="relativistic"`` gives
-    ESRGAN's relativistic average GAN (Wang et al. 2018 use ``L1`` content via
-    ``PerceptualLoss(layer="block5_conv4", feature_scale=1, distance="l1")``,
-    ``adversarial_weight=5e-3`` and an L1 pixel term, here MSE).
+    ESRGAN's relativistic average GAN (Wang et al. 2018 use an L1 loss on VGG19
+    ``conv5_4`` features before the activation, ``adversarial_weight=5e-3`` and an
+    L1 pixel term; ``PerceptualLoss(layer="vgg54", feature_scale=1, distance="l1")``
+    with ``pixel_weight`` approximates it: after the ReLU, and an MSE pixel term).
 
     Args:
         generator: ``keras.Model`` mapping LR ``(N, h, w, C)`` to SR ``(N, H, W, C)``
@@ -100,8 +101,10 @@ class SRGAN(keras.Model):
 
     Logs (training): ``d_loss``, ``g_loss`` (the total), ``content_loss``,
     ``adversarial_loss`` (the generator's, unweighted), ``pixel_loss`` (MSE,
-    unweighted), ``psnr``, ``d_real`` and ``d_fake`` (mean ``sigmoid`` of the
-    discriminator logits on real and generated images, before its update).
+    unweighted), ``psnr`` (RGB PSNR on the training patches, not the Y-channel
+    protocol of a validation callback), ``d_real`` and ``d_fake`` (mean ``sigmoid`` of
+    the discriminator logits on real and generated images, before its update; for
+    ``"relativistic"``, of each logit minus the other side's mean, what RaGAN scores).
     Logs (validation): ``content_loss``, ``pixel_loss``, ``psnr``.
     """
 
@@ -183,6 +186,10 @@ class SRGAN(keras.Model):
             d_loss = discriminator_adversarial_loss(real_logits, fake_logits, self.adversarial_kind)
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables), variables))
+        if self.adversarial_kind == "relativistic":
+            # RaGAN's loss ignores a constant added to every logit, so raw logits drift and mean
+            # nothing alone: log what it scores, each side against the other's mean.
+            real_logits, fake_logits = (real_logits - ops.mean(fake_logits), fake_logits - ops.mean(real_logits))
         return {"d_loss": d_loss, "d_real": ops.mean(ops.sigmoid(real_logits)),
                 "d_fake": ops.mean(ops.sigmoid(fake_logits))}
 

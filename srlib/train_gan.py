@@ -23,6 +23,7 @@ it); ``--content mse`` is the paper's SRGAN-MSE variant and needs nothing.
 """
 
 import dataclasses
+import inspect
 import math
 import os
 from pathlib import Path
@@ -249,11 +250,16 @@ def publish_gan(scale, run_dir=None, directory=train.CHECKPOINTS, datasets_to_re
                                  extra_training={"pretrained": pretrained, "vgg_weights": run.get("vgg_weights")})
 
 
-def shipped_pair(scale, recipe, directory=train.CHECKPOINTS):
+def shipped_pair(scale, recipe, directory=train.CHECKPOINTS, model_arguments=None):
     """The shipped ``srresnet_x<scale>`` and ``srgan_x<scale>`` if they are a pair trained like ``recipe``.
 
     A pair: the GAN started from exactly the published SRResNet (same steps, same
-    architecture), with the content loss, adversarial kind and weight of ``recipe``.
+    architecture), with the content loss, adversarial kind, adversarial and pixel weights
+    (and, for an MSE content, its value range) of ``recipe``.
+
+    Args:
+        model_arguments: the generator's constructor arguments to match too (missing ones at
+            ``srresnet``'s defaults), or None to accept any architecture. Default: None.
 
     Returns:
         ``({"srresnet": EvaluatedWeights, "srgan": EvaluatedWeights}, reason)``, or
@@ -269,10 +275,21 @@ def shipped_pair(scale, recipe, directory=train.CHECKPOINTS):
     if start["step"] != srresnet["training"]["optimizer_steps"] or not same_architecture:
         return None, (f"the shipped srgan_x{scale} started from {start['step']:,} SRResNet steps, the shipped "
                       f"srresnet_x{scale} has {srresnet['training']['optimizer_steps']:,}: not a pair")
-    keys = ("content", "adversarial_kind", "adversarial_weight", "mse_value_range")
+    if model_arguments is not None:
+        defaults = {name: parameter.default for name, parameter in
+                    inspect.signature(models.srresnet).parameters.items() if name not in ("scale", "channels")}
+        shipped_arguments = {**defaults, **srresnet["model_arguments"]}
+        wanted_arguments = {**defaults, **model_arguments}
+        if shipped_arguments != wanted_arguments:
+            return None, (f"the shipped generators were built with {srresnet['model_arguments']}, these settings "
+                          f"with {model_arguments}")
+    keys = ["content", "adversarial_kind", "adversarial_weight", "pixel_weight"]
+    if recipe.content == "mse":
+        keys.append("mse_value_range")
+    trained = srgan["training"]["recipe"]
     # weights published before mse_value_range existed measured their MSE on [0, 1]
-    trained_like = {key: srgan["training"]["recipe"].get(key, 1.0) for key in keys}
-    wanted = {key: getattr(recipe, key) for key in trained_like}
+    trained_like = {key: trained.get(key, 1.0 if key == "mse_value_range" else None) for key in keys}
+    wanted = {key: getattr(recipe, key) for key in keys}
     if trained_like != wanted:
         return None, f"the shipped srgan_x{scale} was trained with {trained_like}, these settings are {wanted}"
     return shipped, f"shipped pair, trained with {trained_like}"

@@ -78,6 +78,18 @@ def test_other_adversarial_kinds_train(kind):
     assert all(np.isfinite(series).all() for series in logs.values())
 
 
+def test_relativistic_outputs_do_not_move_with_a_constant_on_every_logit():
+    gan, shifted = small_gan("relativistic"), small_gan("relativistic")
+    shifted.discriminator.set_weights(gan.discriminator.get_weights())
+    bias = shifted.discriminator.layers[-1].bias
+    bias.assign(bias + 5.0)  # every logit moved by +5: RaGAN's loss cannot tell
+    lr, hr = next(iter(dataset(steps=1)))
+    sr = gan.generator(lr)
+    logs, shifted_logs = gan._discriminator_step(hr, sr), shifted._discriminator_step(hr, sr)
+    for name in ("d_real", "d_fake"):
+        assert float(shifted_logs[name]) == pytest.approx(float(logs[name]), abs=1e-3)
+
+
 def test_perceptual_content_loss_trains():
     gan = small_gan(content_loss=PerceptualLoss(layer="block2_conv2", weights=None))
     history = gan.fit(dataset(steps=1), epochs=1, steps_per_epoch=1, verbose=0).history

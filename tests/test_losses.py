@@ -443,3 +443,9 @@ def test_losses_train_a_fully_convolutional_model():
     images = _images((4, 32, 32, 3))
     history = model.fit(images, images, batch_size=2, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+@pytest.mark.parametrize("feature_scale", [-1.0, 0.0, float("nan"), "x"])
+def test_perceptual_loss_refuses_a_bad_feature_scale(feature_scale):
+    with pytest.raises(ValueError, match="feature_scale"):
+        losses.PerceptualLoss(weights=None, feature_scale=feature_scale)

@@ -377,3 +377,10 @@ def test_tflite_conversion_uses_builtin_ops_only(name, scale):
     tflite_outputs = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
     expected = _numpy(fixed(batch if len(batch) > 1 else batch[0]))
     np.testing.assert_allclose(tflite_outputs, expected, atol=1e-5)
+
+
+def test_srgan_networks_name_bad_arguments():
+    with pytest.raises(ValueError, match="input_shape"):
+        models.discriminator(96)
+    with pytest.raises(ValueError, match="interpolation_skip='cubicx'"):
+        models.srresnet(interpolation_skip="cubicx")

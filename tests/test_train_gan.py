@@ -134,6 +134,9 @@ def test_shipped_pair_only_when_paired_and_trained_alike(runs, tmp_path):
     assert pair is None and "relativistic" in reason
     pair, reason = train_gan.shipped_pair(4, dataclasses.replace(GAN_RECIPE, mse_value_range=1.0), tmp_path)
     assert pair is None and "'mse_value_range': 2.0" in reason
+    assert train_gan.shipped_pair(4, GAN_RECIPE, tmp_path, model_arguments=TINY_GENERATOR)[0]
+    pair, reason = train_gan.shipped_pair(4, GAN_RECIPE, tmp_path, model_arguments={**TINY_GENERATOR, "num_blocks": 2})
+    assert pair is None and "built with" in reason
 
 
 def test_mse_content_is_measured_on_the_papers_range():

@@ -68,7 +68,11 @@ def srresnet(scale=4, channels=3, num_blocks=16, filters=64, interpolation_skip=
         outputs = keras.layers.Conv2D(channels, 9, padding="same", name="tail")(x)
         return keras.Model(inputs, outputs, name=f"srresnet_x{scale}")
     residual = keras.layers.Conv2D(channels, 9, padding="same", kernel_initializer="zeros", name="tail")(x)
-    interpolated = FIRUpsample(scale, interpolation_skip, name="interpolation")(inputs)
+    try:
+        interpolated = FIRUpsample(scale, interpolation_skip, name="interpolation")(inputs)
+    except ValueError as error:
+        raise ValueError(f"`interpolation_skip` must be None or an imresize method. Received: "
+                         f"interpolation_skip={interpolation_skip!r} ({error})") from None
     outputs = keras.layers.Add(name="interpolation_skip")([interpolated, residual])
     return keras.Model(inputs, outputs, name=f"srresnet_x{scale}")
 
@@ -87,9 +91,9 @@ def discriminator(input_shape=(96, 96, 3)):
     ``from_logits=True`` loss.
 
     Args:
-        input_shape: ``(H, W, C)`` of the HR patches, H and W multiples of 16
-            (the flattened features feed a dense layer, so the size is
-            fixed). Default: ``(96, 96, 3)``.
+        input_shape: ``(H, W, C)`` of the HR patches, static (the flattened
+            features feed a dense layer, so the size is fixed; the four strided
+            convolutions round odd sizes up). Default: ``(96, 96, 3)``.
 
     Returns:
         A ``keras.Model`` named ``"srgan_discriminator"``.
@@ -99,7 +103,8 @@ def discriminator(input_shape=(96, 96, 3)):
     Cost (96x96x3): 23,567,361 parameters (3,712 of them batch-norm moving
     statistics), 18.9 M of them in ``Dense(1024)`` on the 6x6x512 features.
     """
-    if len(input_shape) != 3 or any(size is None for size in input_shape):
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3 or any(
+            not isinstance(size, int) or size < 1 for size in input_shape):
         raise ValueError(f"`input_shape` must be a static (H, W, C). Received: input_shape={input_shape!r}")
     inputs = keras.Input(input_shape, name="hr")
     x = keras.layers.Conv2D(64, 3, padding="same", name="conv_1")(inputs)
