@@ -221,7 +221,7 @@ plt.show()
 #   pollutes a real one). It barely leaves its initialisation and is not the paper's network:
 #   the numbers below then only prove the cells run.
 # * **CPU recipe:** `train.RECIPES["vdsr"]`: VDSR-20, Adam, learning rate 10⁻³ halved every
-#   4,000 steps (three halvings in three hours, as the paper divides its rate three times),
+#   4,000 steps (three or four halvings in three hours; the paper divides its rate three times),
 #   gradients clipped to a global norm of 0.4, MSE, batches of 16 random 48×48 HR
 #   patches (Y, one of ×2/×3/×4 per batch) from the 291 images (T91 + BSD200), 500 steps per
 #   epoch, **three hours** on 2 CPU cores, which may take several sessions (each run of the same
