@@ -35,7 +35,7 @@ def _load_model(arguments):
             return keras.models.load_model(path, compile=False)
         if arguments.model and path.is_dir():
             from srlib.checkpoint import CheckpointSaver
-            run = _recorded(path / "run.json", arguments.model)
+            run = train.read_run(path, arguments.model) if (path / "run.json").is_file() else None
             recipe = train.recipe_of_run(run) if run else train.RECIPES[arguments.model]
             model = train.compiled_model(arguments.model, arguments.scale, recipe,
                                          **_model_arguments(arguments, run))
@@ -43,18 +43,18 @@ def _load_model(arguments):
                 raise FileNotFoundError(f"--checkpoint {path}: no checkpoint in this folder")
             return model
         if arguments.model and path.name.endswith(".weights.h5"):
-            entries = train.read_manifest(path.parent)["models"].values() if (
-                path.parent / "manifest.json").is_file() else []
-            entry = next((entry for entry in entries if entry["weights"] == path.name), None)
+            entry = next((entry for entry in train.read_manifest(path.parent)["models"].values()
+                          if entry["weights"] == path.name), None)
             if entry is not None and entry["model"] != arguments.model:
                 raise ValueError(f"--checkpoint {path}: its manifest says these are {entry['model']} weights, "
                                  f"not --model {arguments.model}")
-            model = models.build(arguments.model, arguments.scale, **_model_arguments(arguments, entry))
+            model_arguments = _model_arguments(arguments, entry)
+            model = models.build(arguments.model, arguments.scale, **model_arguments)
             try:
                 model.load_weights(path)
             except ValueError as error:
                 raise ValueError(f"--checkpoint {path} does not fit --model {arguments.model} built with "
-                                 f"{_model_arguments(arguments, entry) or 'its default arguments'}: pass the "
+                                 f"{model_arguments or 'its default arguments'}: pass the "
                                  f"arguments it was trained with as --model-argument NAME=VALUE ({error})") from None
             return model
         raise ValueError(f"--checkpoint {path}: expected a .keras file, or a .weights.h5 file or a "
@@ -67,17 +67,6 @@ def _load_model(arguments):
                          f"checkpoints/manifest.json (available: {sorted(manifest['models'])}); "
                          "train and publish them, or pass --checkpoint")
     return train.load_published(candidates[0])[0]
-
-
-def _recorded(run_file, model_name):
-    """A run folder's ``run.json`` (None without one), checked to be a run of ``model_name``."""
-    if not run_file.is_file():
-        return None
-    run = json.loads(run_file.read_text())
-    if run["model"] != model_name:
-        raise ValueError(f"--checkpoint {run_file.parent}: {run_file} records a run of {run['model']}, "
-                         f"not --model {model_name}")
-    return run
 
 
 def _model_arguments(arguments, record):

@@ -263,14 +263,16 @@ def publish(name, scale, run_dir=None, directory=CHECKPOINTS, datasets_to_report
 LAST_EPOCH = "the last epoch: chosen without looking at any evaluation set"
 
 
-def read_run(run_dir, name, scales):
-    """The ``run.json`` of a run folder, checked to be a run of ``name`` at ``scales`` (a list)."""
+def read_run(run_dir, name, scales=None):
+    """The ``run.json`` of a run folder, checked to be a run of ``name`` at ``scales`` (a list;
+    None: any scales)."""
     run_file = Path(run_dir) / "run.json"
     if not run_file.is_file():
         raise FileNotFoundError(f"{run_file} not found: train first (python -m srlib train ...)")
     run = json.loads(run_file.read_text())
-    if run["model"] != name or run["scales"] != scales:
-        raise ValueError(f"{run_file} is a run of {run['model']} x{run['scales']}, not {name} x{scales}")
+    if run["model"] != name or scales is not None and run["scales"] != scales:
+        wanted = name if scales is None else f"{name} x{scales}"
+        raise ValueError(f"{run_file} is a run of {run['model']} x{run['scales']}, not {wanted}")
     return run
 
 
@@ -342,13 +344,17 @@ def write_published(key, model, run, recipe, state, last, selection, directory=C
 
 
 def published_name(entry):
-    """The ``published.json`` method a manifest entry compares with: its model's, except for an
-    SRGAN generator trained with another content loss than VGG54, which compares with that
-    variant of the paper's Table 1 (``srgan_mse``)."""
-    content = entry["training"].get("recipe", {}).get("content")
-    if entry["model"] == "srgan" and content not in (None, "vgg54"):
+    """The ``published.json`` method a manifest entry compares with (see :func:`published_method`)."""
+    return published_method(entry["model"], entry["training"].get("recipe", {}).get("content"))
+
+
+def published_method(model, content=None):
+    """The ``published.json`` method a model trained with ``content`` loss compares with: the
+    model's own, except for an SRGAN generator trained with another content loss than VGG54,
+    which compares with that variant of the paper's Table 1 (``srgan_mse``)."""
+    if model == "srgan" and content not in (None, "vgg54"):
         return f"srgan_{content}"
-    return entry["model"]
+    return model
 
 
 def load_published(key, directory=CHECKPOINTS):

@@ -357,7 +357,7 @@ plt.show()
 print(evaluate.PROTOCOL)
 for method, description in descriptions.items():
     print(f"Ours, {method}: {description}")
-PUBLISHED_SRGAN = "srgan" if CONTENT == "vgg54" else f"srgan_{CONTENT}"  # the paper's row for our content loss
+PUBLISHED_SRGAN = train.published_method("srgan", CONTENT)  # the paper's row for our content loss
 for method, published_method in [("srresnet", "srresnet"), ("srgan", PUBLISHED_SRGAN)]:
     print(evaluate.published_vs_ours(published_method, [
         (results[dataset_name, method], results[dataset_name, "bicubic"], source) for dataset_name in EVALUATION_SETS]))

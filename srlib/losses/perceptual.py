@@ -3,13 +3,12 @@
 Conventions: see :mod:`srlib.losses`.
 """
 
-import math
 import os
 
 import keras
 from keras import ops
 
-from srlib.losses._common import PACKAGE, check_images, mean_per_image
+from srlib.losses._common import PACKAGE, check_images, mean_per_image, positive_number
 
 
 VGG19_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -193,10 +192,7 @@ class PerceptualLoss(keras.losses.Loss):
             raise ValueError(f"`distance` must be one of {self.DISTANCES}. Received: distance={distance!r}")
         self.layer = _canonical_vgg19_layer(layer)
         self.weights = _validate_weights_spec(weights)
-        if isinstance(feature_scale, bool) or not isinstance(feature_scale, (int, float)) or not (
-                math.isfinite(feature_scale) and feature_scale > 0):
-            raise ValueError(f"`feature_scale` must be a finite number > 0. Received: feature_scale={feature_scale!r}")
-        self.feature_scale = float(feature_scale)
+        self.feature_scale = positive_number(feature_scale, "feature_scale")
         self.distance = distance
         self.extractor = vgg19_feature_extractor([self.layer], self.weights)
 

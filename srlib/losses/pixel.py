@@ -6,7 +6,7 @@ Conventions: see :mod:`srlib.losses`.
 import keras
 from keras import ops
 
-from srlib.losses._common import PACKAGE, mean_per_image
+from srlib.losses._common import PACKAGE, mean_per_image, positive_number
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -34,9 +34,7 @@ class MSELoss(keras.losses.Loss):
 
     def __init__(self, value_range=1.0, name=None, reduction="sum_over_batch_size", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if isinstance(value_range, bool) or not isinstance(value_range, (int, float)) or not value_range > 0:
-            raise ValueError(f"`value_range` must be a number > 0. Received: value_range={value_range!r}")
-        self.value_range = float(value_range)
+        self.value_range = positive_number(value_range, "value_range")
 
     def call(self, y_true, y_pred):
         return mean_per_image(ops.square(self.value_range * (y_pred - y_true)))
