@@ -129,6 +129,28 @@ def evaluate(upscale, dataset, scale, method_name=None, progress=False, limit=No
     return EvaluationResult(dataset_name, int(scale), method_name, per_image)
 
 
+def checkerboard_ratios(upscale, dataset, scale, limit=None):
+    """:func:`srlib.metrics.checkerboard_ratio` of each output of ``upscale`` under the protocol
+    (bicubic degradation, Y, ``scale`` pixels shaved), in the dataset's order.
+
+    Args:
+        upscale: ``upscale(lr_uint8, scale) -> sr_uint8``, or an FIR method name.
+        dataset: registered dataset name or folder path.
+        scale: integer scale factor >= 2, also the period of the pattern looked for.
+        limit: only the first ``limit`` images. Default all.
+
+    Returns:
+        A list of floats, one per image (about 1: no grid pattern).
+    """
+    if isinstance(upscale, str):
+        upscale = fir_upscaler(upscale)
+    ratios = []
+    for _, hr_image in datasets.load_images(dataset, limit=limit):
+        _, _, hr_cropped, _, sr_image = evaluate_image(hr_image, upscale, scale)
+        ratios.append(metrics.checkerboard_ratio(sr_image, hr_cropped, scale, crop_border=scale, y_channel=True))
+    return ratios
+
+
 def published_table():
     """The published numbers and their sources, as a dict (see ``published.json``)."""
     text = resources.files("srlib").joinpath("resources/published.json").read_text()

@@ -104,3 +104,54 @@ def ssim(image_a, image_b, crop_border=0, y_channel=False):
     values = [_ssim_single_channel(image_a[..., channel], image_b[..., channel], data_range, profile)
               for channel in range(image_a.shape[-1])]
     return float(np.mean(values))
+
+
+def checkerboard_ratio(image, reference, scale, crop_border=0, y_channel=False, neighbourhood=2):
+    """How much of the error is a pattern repeating every ``scale`` pixels.
+
+    A sub-pixel or transposed convolution computes each of the ``scale x scale``
+    output phases with its own filter. When the phases disagree (a common
+    result of adversarial training), the output carries a grid pattern of
+    period ``scale``, modulated by the image: its spectrum peaks at the grid
+    frequencies ``(k H / scale, l W / scale)``. An interpolation that keeps a
+    constant constant (bicubic, a network whose phases agree) puts no peak there.
+
+    The ratio compares the error spectrum ``|FFT(image - reference)|^2`` at the
+    ``scale^2 - 1`` grid frequencies other than 0 with its mean over the bins
+    around each (a square of side ``2 * neighbourhood + 1``, the bin itself
+    left out), averaged over the grid frequencies. About 1: no grid pattern
+    (the spectrum is smooth there); well above 1 (10, 100): a visible one.
+
+    Args:
+        image: the upscaled image, ``(H, W)`` or ``(H, W, C)``, uint8 or float in [0, 1].
+        reference: the HR image, same shape and dtype.
+        scale: int >= 2, the period of the pattern to look for.
+        crop_border: pixels shaved from every border first. Default 0.
+        y_channel: measure on the BT.601 luma of RGB images. Default False.
+        neighbourhood: half-side of the square of bins a peak is compared with. Default 2.
+
+    Returns:
+        The ratio as a Python float (colour images: the mean over channels).
+    """
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 2:
+        raise ValueError(f"scale must be an integer >= 2, got {scale!r}")
+    if isinstance(neighbourhood, bool) or not isinstance(neighbourhood, (int, np.integer)) or neighbourhood < 1:
+        raise ValueError(f"neighbourhood must be a positive integer, got {neighbourhood!r}")
+    image, reference, _ = _prepare(image, reference, crop_border, y_channel)
+    height, width = (size - size % scale for size in image.shape[:2])  # whole periods only
+    if min(height, width) < scale * (2 * neighbourhood + 2):
+        raise ValueError(f"image of {image.shape[0]}x{image.shape[1]} pixels (after shaving) is too small "
+                         f"to separate the grid frequencies of scale {scale}")
+    error = image[:height, :width] - reference[:height, :width]
+    power = np.abs(np.fft.fft2(error - error.mean(axis=(0, 1)), axes=(0, 1))) ** 2
+    offsets = [(row, column) for row in range(-neighbourhood, neighbourhood + 1)
+               for column in range(-neighbourhood, neighbourhood + 1) if (row, column) != (0, 0)]
+    ratios = []
+    for phase_row in range(scale):
+        for phase_column in range(scale):
+            if phase_row == phase_column == 0:
+                continue
+            row, column = phase_row * height // scale, phase_column * width // scale
+            around = np.mean([power[(row + dr) % height, (column + dc) % width] for dr, dc in offsets], axis=0)
+            ratios.append(power[row, column] / np.maximum(around, np.finfo(np.float64).tiny))
+    return float(np.mean(ratios))

@@ -96,3 +96,16 @@ def test_published_vs_ours_rows():
     assert "(subset)" in subset and f"{published:.2f}" not in subset
     with pytest.raises(ValueError, match="Set14"):
         evaluate.published_vs_ours("espcn", [(result("Set5", "espcn", 32.0), result("Set14", "bicubic", 27.0))])
+
+
+def test_checkerboard_ratios_finds_the_pattern_of_an_upscaler_with_unequal_phases():
+    def patterned_bicubic(lr_image, scale):  # bicubic, then every other pixel 3 % brighter
+        upscaled = evaluate.fir_upscaler("bicubic")(lr_image, scale).astype(np.float64)
+        upscaled[::2, ::2] *= 1.03
+        return np.clip(np.round(upscaled), 0, 255).astype(np.uint8)
+
+    clean = evaluate.checkerboard_ratios("bicubic", "embedded", 2, limit=2)
+    patterned = evaluate.checkerboard_ratios(patterned_bicubic, "embedded", 2, limit=2)
+    assert len(clean) == len(patterned) == 2
+    assert max(clean) < 3.0
+    assert min(patterned) > 10 * max(clean)

@@ -62,3 +62,44 @@ def test_ssim_of_identical_images_is_one(rng):
 def test_bad_input(call):
     with pytest.raises(ValueError):
         call()
+
+
+def _bicubic_round_trip(scale):
+    """An embedded photo through the protocol with bicubic: HR and its upscale, uint8."""
+    from srlib import datasets, evaluate
+    _, hr_image = datasets.load_images("embedded", limit=1)[0]
+    _, _, hr_cropped, _, upscaled = evaluate.evaluate_image(hr_image, evaluate.fir_upscaler("bicubic"), scale)
+    return hr_cropped, upscaled
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_checkerboard_ratio_separates_a_grid_pattern_from_interpolation(scale):
+    hr_image, upscaled = _bicubic_round_trip(scale)
+    clean = metrics.checkerboard_ratio(upscaled, hr_image, scale, crop_border=scale, y_channel=True)
+    # a 2 % modulation with period `scale`, as unequal sub-pixel phases make
+    rows, columns = np.indices(upscaled.shape[:2])
+    pattern = 1 + 0.02 * np.where((rows % scale == 0) ^ (columns % scale == 0), 1.0, -1.0)
+    patterned = np.clip(np.round(upscaled * pattern[..., None]), 0, 255).astype(np.uint8)
+    with_grid = metrics.checkerboard_ratio(patterned, hr_image, scale, crop_border=scale, y_channel=True)
+    assert clean < 3.0
+    assert with_grid > 10 * clean
+
+
+def test_checkerboard_ratio_ignores_a_pattern_of_another_period():
+    hr_image, upscaled = _bicubic_round_trip(4)
+    columns = np.indices(upscaled.shape[:2])[1]
+    pattern = 1 + 0.02 * np.sin(2 * np.pi * columns / 7)  # period 7: not on the grid of period 4
+    patterned = np.clip(np.round(upscaled * pattern[..., None]), 0, 255).astype(np.uint8)
+    assert metrics.checkerboard_ratio(patterned, hr_image, 4, crop_border=4, y_channel=True) < 3.0
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(scale=1), "scale must be an integer >= 2"),
+    (dict(scale=2.0), "scale must be an integer >= 2"),
+    (dict(scale=2, neighbourhood=0), "neighbourhood must be a positive integer"),
+    (dict(scale=8), "too small"),
+])
+def test_checkerboard_ratio_rejects_bad_arguments(arguments, message):
+    image = np.zeros((40, 40), np.uint8)
+    with pytest.raises(ValueError, match=message):
+        metrics.checkerboard_ratio(image, image, **arguments)
