@@ -159,10 +159,23 @@ def published_table():
 
 def published_psnr(method, dataset, scale):
     """Published Y-PSNR of ``method`` on ``dataset`` at ``scale``, or None if not reported."""
+    return _published_value(method, "psnr", dataset, scale)
+
+
+def published_ssim(method, dataset, scale):
+    """Published Y-SSIM of ``method`` on ``dataset`` at ``scale``, or None if not reported.
+
+    FSRCNN and ESPCN report none; see ``sources["ssim"]`` in ``published.json`` for the
+    caveat on SRResNet/SRGAN (computed with another SSIM implementation).
+    """
+    return _published_value(method, "ssim", dataset, scale)
+
+
+def _published_value(method, metric, dataset, scale):
     entry = published_table()["methods"].get(method.lower())
     if entry is None:
         return None
-    return entry["psnr"].get(dataset, {}).get(str(scale))
+    return entry.get(metric, {}).get(dataset, {}).get(str(scale))
 
 
 def _is_whole_dataset(result):
@@ -203,15 +216,16 @@ def published_vs_ours(method, rows):
             ``"shipped"``).
 
     Returns:
-        The table as text: "-" where the paper has no number, "(subset)" where ours is a
-        mean over part of the set (quick mode), which a published mean cannot be compared with.
+        The table as text, Y-PSNR in dB then Y-SSIM: "-" where the paper has no number,
+        "(subset)" where ours is a mean over part of the set (quick mode), which a published
+        mean cannot be compared with.
 
     Raises:
         ValueError: if a row's two results are not on the same dataset, scale and images.
     """
     header = (f"{'dataset':<8} {'scale':>5} {'weights':<9} {'images':>6} {'bicubic':>8} "
               f"{'published ' + method:>{max(17, len(method) + 10)}} {'ours':>7} {'ours - bicubic':>15} "
-              f"{'published - bicubic':>20}")
+              f"{'published - bicubic':>20} {'SSIM published':>14} {'SSIM ours':>9}")
     lines = [header, "-" * len(header)]
     for ours, bicubic, *note in rows:
         if (ours.dataset, ours.scale, ours.images) != (bicubic.dataset, bicubic.scale, bicubic.images):
@@ -221,11 +235,14 @@ def published_vs_ours(method, rows):
         published_bicubic = published_psnr("bicubic", ours.dataset, ours.scale)
         published_text = "-" if published is None else f"{published:.2f}"
         gain_text = "-" if published is None or published_bicubic is None else f"{published - published_bicubic:+.2f}"
-        if published is not None and not _is_whole_dataset(ours):
-            published_text, gain_text = "(subset)", "(subset)"  # a mean over some images is not comparable
+        published_ssim_value = published_ssim(method, ours.dataset, ours.scale)
+        ssim_text = "-" if published_ssim_value is None else f"{published_ssim_value:.4f}"
+        if not _is_whole_dataset(ours):  # a mean over some images is not comparable with the paper's
+            published_text, gain_text = [text if text == "-" else "(subset)" for text in (published_text, gain_text)]
+            ssim_text = ssim_text if ssim_text == "-" else "(subset)"
         lines.append(f"{ours.dataset:<8} {'x' + str(ours.scale):>5} {(note or [''])[0]:<9} {ours.images:>6} "
                      f"{bicubic.psnr_y:>8.2f} {published_text:>{max(17, len(method) + 10)}} {ours.psnr_y:>7.2f} "
-                     f"{ours.psnr_y - bicubic.psnr_y:>+15.2f} {gain_text:>20}")
+                     f"{ours.psnr_y - bicubic.psnr_y:>+15.2f} {gain_text:>20} {ssim_text:>14} {ours.ssim_y:>9.4f}")
     return "\n".join(lines)
 
 

@@ -17,6 +17,8 @@ def test_set5_bicubic_matches_published(scale):
     result = evaluate.evaluate("bicubic", "Set5", scale)
     assert result.images == 5
     assert result.psnr_y == pytest.approx(evaluate.published_psnr("bicubic", "Set5", scale), abs=0.02)
+    # SSIM too: the published bicubic SSIM was computed with MATLAB's Gaussian-window ssim
+    assert result.ssim_y == pytest.approx(evaluate.published_ssim("bicubic", "Set5", scale), abs=0.001)
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
@@ -25,6 +27,7 @@ def test_set14_bicubic_matches_published(scale):
     result = evaluate.evaluate("bicubic", "Set14", scale)
     assert result.images == 14
     assert result.psnr_y == pytest.approx(evaluate.published_psnr("bicubic", "Set14", scale), abs=0.1)
+    assert result.ssim_y == pytest.approx(evaluate.published_ssim("bicubic", "Set14", scale), abs=0.002)
 
 
 def test_wrong_kernel_misses_the_published_number():
@@ -46,6 +49,9 @@ def test_published_table_has_sources():
     assert "protocol" in table and table["sources"]
     assert evaluate.published_psnr("vdsr", "Set5", 3) == 33.66
     assert evaluate.published_psnr("bicubic", "Urban100", 2) is None
+    assert evaluate.published_ssim("vdsr", "Set5", 2) == 0.9587
+    assert evaluate.published_ssim("espcn", "Set5", 3) is None  # the paper reports no SSIM
+    assert "ssim" in table["sources"]
 
 
 def test_evaluate_rejects_bad_scale_and_bad_upscaler():
@@ -91,6 +97,9 @@ def test_published_vs_ours_rows():
     assert f"{published:.2f}" in set5 and "shipped" in set5 and "+2.00" in set5
     assert f"{published - evaluate.published_psnr('bicubic', 'Set5', 3):+.2f}" in set5
     assert set14.split()[2] == "2"  # images
+    assert set5.split()[-2:] == ["-", "0.9000"]  # ESPCN published no SSIM; ours
+    srcnn = evaluate.published_vs_ours("srcnn", [(result("Set5", "srcnn", 32.0), result("Set5", "bicubic", 30.0))])
+    assert f"{evaluate.published_ssim('srcnn', 'Set5', 3):.4f}" in srcnn
     subset = evaluate.published_vs_ours("espcn", [(result("Set5", "espcn", 32.0, images=2),
                                                    result("Set5", "bicubic", 30.0, images=2))])
     assert "(subset)" in subset and f"{published:.2f}" not in subset

@@ -59,6 +59,7 @@ def test_rows_for_every_fir_method_and_the_trained_model(reproduced, checkpoints
     bicubic = rows[("embedded", 2, "bicubic")]
     assert bicubic["psnr_y"] == pytest.approx(evaluate.evaluate("bicubic", "embedded", 2).psnr_y, abs=1e-9)
     assert bicubic["published_psnr_y"] is None and bicubic["difference"] is None  # no paper reports "embedded"
+    assert bicubic["published_ssim_y"] is None
     assert results["protocol"] == evaluate.PROTOCOL and results["date"] and results["machine"]
 
 
@@ -70,7 +71,7 @@ def test_results_md_is_rendered_from_the_json(reproduced):
     assert markdown.count(evaluate.PROTOCOL) == 1
     assert "python -m srlib reproduce" in markdown and "do not edit" in markdown
     assert "## embedded x2" in markdown and "## embedded x3" in markdown
-    assert "| method | published | ours | difference | SSIM | training budget |" in markdown
+    assert "| method | published PSNR | ours | difference | published SSIM | ours SSIM | training budget |" in markdown
     assert "quick mode" in markdown
     table = reproduce.readme_table(results)
     assert "espcn_x3" in table and "bicubic" in table and "lanczos3" not in table
@@ -79,12 +80,14 @@ def test_results_md_is_rendered_from_the_json(reproduced):
 def test_readme_table_names_the_published_row_of_each_number():
     def row(method, kind, psnr, published, published_method, model=None):
         return {"dataset": "Set5", "scale": 4, "method": method, "kind": kind, "model": model, "psnr_y": psnr,
-                "published_psnr_y": published, "difference": round(psnr - published, 3),
+                "ssim_y": 0.8, "published_psnr_y": published, "difference": round(psnr - published, 3),
+                "published_ssim_y": evaluate.published_ssim(published_method, "Set5", 4),
                 "published_method": published_method}
     results = {"date": "2026-11-22", "rows": [row("bicubic", "fir", 28.42, 28.42, "bicubic"),
                                               row("srgan_x4", "trained", 28.19, 30.64, "srgan_mse", "srgan")]}
     table = reproduce.readme_table(results)
-    assert "| Set5 | x4 | srgan_x4 | 30.64 (srgan_mse) | 28.19 | -2.45 |" in table
+    assert "| Set5 | x4 | srgan_x4 | 30.64 (srgan_mse) | 28.19 | -2.45 | - / 0.8000 |" in table
+    assert "| Set5 | x4 | bicubic | 28.42 | 28.42 | +0.00 | 0.8104 / 0.8000 |" in table
     assert "- srgan_mse: Ledig et al. 2017, Table 1" in table and "- bicubic: MATLAB imresize" in table
 
 
