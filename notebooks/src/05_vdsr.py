@@ -221,7 +221,8 @@ plt.show()
 #   pollutes a real one). It barely leaves its initialisation and is not the paper's network:
 #   the numbers below then only prove the cells run.
 # * **CPU recipe:** `train.RECIPES["vdsr"]`: VDSR-20, Adam, learning rate 10⁻³ halved every
-#   4,000 steps (three or four halvings in three hours; the paper divides its rate three times),
+#   2,000 steps (four halvings in 90 minutes, eight in three hours; the paper divides its rate by
+#   ten three times),
 #   gradients clipped to a global norm of 0.4, MSE, batches of 16 random 48×48 HR
 #   patches (Y, one of ×2/×3/×4 per batch) from the 291 images (T91 + BSD200), 500 steps per
 #   epoch, **three hours** on 2 CPU cores, which may take several sessions (each run of the same
@@ -236,8 +237,8 @@ plt.show()
 #   41×41, 80 epochs (9,960 iterations), about four hours on a Titan Z GPU.
 #
 # One step of VDSR-20 on 16 patches of 48×48 costs about 3·16·48²·665k ≈ 74 GMACs (forward and
-# backward): about two seconds on 2 busy CPU cores, so an hour is one to two thousand steps,
-# against the paper's 9,960 batches of 64. Re-running the training cell resumes from the newest checkpoint in `RUN_DIR`;
+# backward): 0.58 s on 2 quiet CPU cores (about 250 GFLOP/s), so an hour is about 6,000 steps of
+# 16 patches, against the paper's 9,960 batches of 64. Re-running the training cell resumes from the newest checkpoint in `RUN_DIR`;
 # the time budget counts over all resumed runs.
 
 # %%
