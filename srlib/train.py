@@ -111,7 +111,7 @@ def run_directory(name, scale, root=None):
 
 
 def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation="Set5", max_epochs=10_000,
-          recipe=None, command=None, model_arguments=None):
+          recipe=None, command=None, model_arguments=None, initial_weights=None, checkpoints_dir=CHECKPOINTS):
     """Trains (or resumes) ``name`` at ``scale`` for a wall-clock budget.
 
     Args:
@@ -127,9 +127,21 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
         command: the command line that started the run, recorded for the manifest.
         model_arguments: dict of model constructor arguments (``{"num_blocks": 8}``),
             recorded in ``run.json``. Default None (the constructor's defaults).
+        initial_weights: a manifest key in ``checkpoints_dir`` (``"vdsr_x234"``) whose
+            weights a new run starts from instead of a random initialisation, with a fresh
+            optimizer and the recipe's rate schedule from its start (a warm restart). For
+            fine-tuning shipped weights, or for continuing a training whose run folder is gone
+            (run folders do not survive a re-cloned machine; a manifest entry does). The entry's
+            steps and minutes are recorded in ``run.json``, and :func:`publish` adds them to the
+            totals. A resumed run must be given the same key. Default None.
+        checkpoints_dir: the folder holding ``manifest.json`` for ``initial_weights``.
 
     Returns:
         ``(model, saver)`` with the last (not the best) weights loaded.
+
+    Raises:
+        ValueError: ``initial_weights`` is not in the manifest, or is another model or
+            architecture than the one trained.
     """
     if name == "srgan":
         raise ValueError("srgan is trained in two phases: `train --model srresnet`, then `train-gan` "
@@ -141,14 +153,21 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     scales = list(scale) if isinstance(scale, (list, tuple)) else [scale]
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
     model_arguments = dict(model_arguments or {})
+    start = None if initial_weights is None else _initial_weights_record(initial_weights, name, model_arguments,
+                                                                         checkpoints_dir)
     keras.utils.set_random_seed(seed)
     model = compiled_model(name, scales[0], recipe, **model_arguments)
     saver = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr", keep_last=2)
     data_names = ["embedded"] if quick else list(recipe.data)
-    record_run(run_dir, {"model": name, "scales": scales, "seed": seed, "quick": quick, "data": data_names,
-                          "recipe": dataclasses.asdict(recipe), "model_arguments": model_arguments,
-                          "validation": validation}, command)
+    settings = {"model": name, "scales": scales, "seed": seed, "quick": quick, "data": data_names,
+                "recipe": dataclasses.asdict(recipe), "model_arguments": model_arguments, "validation": validation}
+    if initial_weights is not None:
+        settings["initial_weights"] = initial_weights
+    record_run(run_dir, settings, command, start)
     initial_epoch = saver.restore_or_initialize()
+    if initial_epoch == 0 and start is not None:
+        published_model, _ = load_published(initial_weights, checkpoints_dir)
+        model.set_weights(published_model.get_weights())  # the network only: Adam starts afresh
     steps = 5 if quick else recipe.steps_per_epoch
     dataset = data.training_dataset(
         data_names, scales if len(scales) > 1 else scales[0], recipe.hr_patch_size, batch_size=recipe.batch_size,
@@ -163,6 +182,21 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     return model, saver
 
 
+def _initial_weights_record(key, name, model_arguments, directory):
+    """What a run started from ``key``'s published weights records of them (checked to fit the model)."""
+    entry = read_manifest(directory)["models"].get(key)
+    if entry is None:
+        raise ValueError(f"`initial_weights` {key!r} is not in {Path(directory) / 'manifest.json'}; "
+                         f"available: {sorted(read_manifest(directory)['models'])}")
+    if entry["model"] != name or entry.get("model_arguments", {}) != model_arguments:
+        raise ValueError(f"`initial_weights` {key!r} are {entry['model']} weights with arguments "
+                         f"{entry.get('model_arguments', {})}; this run trains {name} with {model_arguments}")
+    record = entry["training"]
+    return {"key": key, "sha256": entry["sha256"], "optimizer_steps": int(record["optimizer_steps"]),
+            "wall_time_minutes": float(record["wall_time_minutes"]), "data": record["data"],
+            "command": record.get("command"), "machine": record.get("machine")}
+
+
 def budget_spent(budget, minutes, run_dir):
     """Says so and returns True when a resumed run has no time left (``fit`` would add an epoch anyway,
     and a notebook re-run would then evaluate weights other than those a later phase started from)."""
@@ -173,18 +207,21 @@ def budget_spent(budget, minutes, run_dir):
     return True
 
 
-def record_run(run_dir, settings, command=None):
+def record_run(run_dir, settings, command=None, start=None):
     """Writes ``run.json`` on the first run; a resumed run must use the same settings.
 
     ``command`` (the command line that started the run) is kept for the manifest; a
     resuming command that differs (a larger ``--minutes``) is appended to
     ``resumed_commands``, so the manifest shows every command the weights came from.
+    ``start`` (the published weights a run starts from) is recorded by the first run only:
+    the entry it describes may have been republished since.
     """
     path = Path(run_dir) / "run.json"
     if path.is_file():
         recorded = json.loads(path.read_text())
         first_command = recorded.pop("command", None)
         resumed_commands = recorded.pop("resumed_commands", [])
+        recorded.pop("start", None)
         recorded.setdefault("validation", "Set5")  # runs recorded before it was: always Set5
         differences = _differences(recorded, json.loads(json.dumps(settings)))
         if differences:
@@ -195,7 +232,7 @@ def record_run(run_dir, settings, command=None):
             _atomic_json(path, {**updated, "resumed_commands": [*resumed_commands, command]})
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_json(path, {**settings, "command": command} if command else settings)
+    _atomic_json(path, {**settings, **({"command": command} if command else {}), **({"start": start} if start else {})})
 
 
 def _differences(recorded, settings, prefix=""):
@@ -323,6 +360,8 @@ def write_published(key, model, run, recipe, state, last, selection, directory=C
         inference_model.save_weights(temporary)
         os.replace(temporary, weights_file)
     history = state.history or {}
+    start = run.get("start")  # the published weights the run started from, if any
+    before_steps, before_minutes = (start["optimizer_steps"], start["wall_time_minutes"]) if start else (0, 0.0)
     manifest = read_manifest(directory)
     manifest["protocol"] = evaluate.PROTOCOL
     manifest["models"][key] = {
@@ -331,11 +370,12 @@ def write_published(key, model, run, recipe, state, last, selection, directory=C
         "parameters": int(model.count_params()),
         "training": {"data": run["data"], "quick_mode": run["quick"], "seed": run["seed"],
                      "recipe": recipe,
-                     "optimizer_steps": int(state.step or 0), "epochs": int(state.epoch),
+                     "optimizer_steps": before_steps + int(state.step or 0), "epochs": int(state.epoch),
                      "run_optimizer_steps": int(last.step or 0),
                      "run_wall_time_minutes": round((last.history.get("wall_time_s") or [0])[-1] / 60, 1),
                      "checkpoint": Path(state.path).name, "selection": selection,
-                     "wall_time_minutes": round((history.get("wall_time_s") or [0])[-1] / 60, 1),
+                     "wall_time_minutes": round(before_minutes + (history.get("wall_time_s") or [0])[-1] / 60, 1),
+                     **({"started_from": start} if start else {}),
                      "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {tf.__version__}, CPU",
                      "command": command or run.get("command"),
                      **({"resumed_commands": run["resumed_commands"]} if run.get("resumed_commands") else {}),
@@ -410,6 +450,10 @@ def describe_published(entry):
     pretrained = record.get("pretrained")
     start = (f", starting from the {pretrained['run_dir']} run's {pretrained['step']:,} steps "
              f"({pretrained['wall_time_minutes']} minutes)" if pretrained else "")
+    earlier = record.get("started_from")
+    if earlier:
+        start += (f", continuing the {earlier['key']} weights of `{earlier['command']}` "
+                  f"({earlier['optimizer_steps']:,} steps, {earlier['wall_time_minutes']} minutes; counted in the totals)")
     return (f"shipped weights {entry['weights']}, trained by `{record['command']}`{resumed}: "
             f"{'+'.join(record['data'])}, {record['optimizer_steps']:,} steps ({which} epoch, {record['epochs']}), "
             f"{record['wall_time_minutes']} minutes on {record['machine']}{start}"

@@ -262,3 +262,54 @@ def test_checkpoint_that_does_not_fit_the_model_names_the_fix(tmp_path, capsys):
     assert cli.main(["evaluate", "--model", "espcn", "--checkpoint", str(shipped), "--scale", "2",
                      "--dataset", "embedded"]) == 2
     assert "its manifest says these are sp_vdsr weights" in capsys.readouterr().err
+
+
+def test_a_new_run_starts_from_published_weights(quick_run, tmp_path, monkeypatch):
+    published = tmp_path / "published"
+    train.publish("espcn", 3, run_dir=quick_run, directory=published, datasets_to_report=("embedded",))
+    expected = train.load_published("espcn_x3", published)[0].get_weights()
+    seen = []
+    monkeypatch.setattr(keras.Model, "fit", lambda model, *args, **kwargs: seen.append(model.get_weights()))
+    train.train("espcn", 3, minutes=5, run_dir=tmp_path / "continued", quick=True, initial_weights="espcn_x3",
+                checkpoints_dir=published)
+    assert len(seen) == 1 and all(np.array_equal(a, b) for a, b in zip(seen[0], expected, strict=True))
+
+
+def test_publish_counts_the_steps_and_minutes_of_the_weights_a_run_started_from(quick_run, tmp_path):
+    published = tmp_path / "published"
+    before = train.publish("espcn", 3, run_dir=quick_run, directory=published, datasets_to_report=("embedded",))
+    run_dir = tmp_path / "continued"
+    train.train("espcn", 3, minutes=5, run_dir=run_dir, quick=True, initial_weights="espcn_x3",
+                checkpoints_dir=published, command="python -m srlib train --initial-weights espcn_x3")
+    after = train.publish("espcn", 3, run_dir=run_dir, directory=published, datasets_to_report=("embedded",))
+    record, earlier = after["training"], before["training"]
+    assert record["started_from"]["sha256"] == before["sha256"] != after["sha256"]
+    assert record["optimizer_steps"] == earlier["optimizer_steps"] + record["run_optimizer_steps"]
+    assert record["wall_time_minutes"] == pytest.approx(earlier["wall_time_minutes"] + record["run_wall_time_minutes"],
+                                                        abs=0.11)
+    assert "continuing the espcn_x3 weights of `python -m srlib train --quick`" in train.describe_published(after)
+    # the run resumes with the same key, though the entry it started from has been republished since
+    train.train("espcn", 3, minutes=9, run_dir=run_dir, quick=True, initial_weights="espcn_x3",
+                checkpoints_dir=published)
+    with pytest.raises(ValueError, match="initial_weights: 'espcn_x3' recorded, None requested"):
+        train.train("espcn", 3, minutes=9, run_dir=run_dir, quick=True, checkpoints_dir=published)
+
+
+def test_initial_weights_of_another_model_or_unknown_key_are_refused(quick_run, tmp_path):
+    published = tmp_path / "published"
+    train.publish("espcn", 3, run_dir=quick_run, directory=published, datasets_to_report=("embedded",))
+    with pytest.raises(ValueError, match="'srcnn_x3' is not in .*available: \\['espcn_x3'\\]"):
+        train.train("espcn", 3, run_dir=tmp_path / "a", quick=True, initial_weights="srcnn_x3",
+                    checkpoints_dir=published)
+    with pytest.raises(ValueError, match="are espcn weights .* this run trains fsrcnn"):
+        train.train("fsrcnn", 3, run_dir=tmp_path / "b", quick=True, initial_weights="espcn_x3",
+                    checkpoints_dir=published)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()  # refused before writing anything
+
+
+def test_cli_train_names_an_unknown_initial_weights_key(tmp_path):
+    completed = subprocess.run([sys.executable, "-m", "srlib", "train", "--model", "espcn", "--scale", "3", "--quick",
+                                "--run-dir", str(tmp_path / "run"), "--initial-weights", "espcn_x9"],
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 2 and "'espcn_x9' is not in" in completed.stderr
+    assert not (tmp_path / "run").exists()
