@@ -144,7 +144,9 @@ def _train(arguments):
     scale = arguments.scale if len(arguments.scale) > 1 else arguments.scale[0]
     train.train(arguments.model, scale, minutes=arguments.minutes, run_dir=arguments.run_dir,
                 seed=arguments.seed, quick=arguments.quick, command=" ".join(["python -m srlib"] + sys.argv[1:]),
-                model_arguments=dict(arguments.model_argument), initial_weights=arguments.initial_weights)
+                model_arguments=dict(arguments.model_argument), initial_weights=arguments.initial_weights,
+                recipe=train.recipe_with(arguments.model, **dict(arguments.recipe_argument))
+                if arguments.recipe_argument else None)
     return 0
 
 
@@ -321,6 +323,9 @@ def build_parser():
             sub.add_argument("--model-argument", type=_model_argument, action="append", default=[],
                              metavar="NAME=VALUE", help="a model constructor argument, e.g. num_blocks=8 "
                                                         "(repeatable; recorded in the run's run.json)")
+            sub.add_argument("--recipe-argument", type=_model_argument, action="append", default=[],
+                             metavar="NAME=VALUE", help="a field of the model's recipe (srlib.train.RECIPES), e.g. "
+                                                        "learning_rate=2.5e-4 (repeatable; recorded in run.json)")
             sub.add_argument("--initial-weights", default=None, metavar="KEY",
                              help="start a new run from the published weights KEY in checkpoints/ (e.g. "
                                   "vdsr_x234) instead of random ones: fine-tuning, or continuing a training whose "

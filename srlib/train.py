@@ -89,6 +89,42 @@ RECIPES = {
 }
 
 
+def recipe_with(name, **overrides):
+    """``RECIPES[name]`` with some fields replaced, e.g. ``recipe_with("vdsr", learning_rate=2.5e-4)``.
+
+    The recipe's ``note`` gains the overrides, so that a run's ``run.json`` and a manifest
+    entry say how the recipe was changed.
+
+    Raises:
+        ValueError: an unknown model or field, or a value of the wrong kind.
+    """
+    if name not in RECIPES:
+        raise ValueError(f"no training recipe for {name!r}; expected one of {sorted(RECIPES)}")
+    fields = {field.name for field in dataclasses.fields(Recipe)} - {"note"}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ValueError(f"unknown recipe field(s) {unknown}; a Recipe has {sorted(fields)}")
+    for field in ("hr_patch_size", "batch_size", "decay_every_steps", "steps_per_epoch"):
+        value = overrides.get(field, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"recipe field {field} must be a positive integer, got {value!r}")
+    for field in ("learning_rate", "clipnorm"):
+        value = overrides.get(field, 1.0)
+        if field == "clipnorm" and value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            raise ValueError(f"recipe field {field} must be a positive number, got {value!r}")
+    if "loss" in overrides:
+        _loss(overrides["loss"])
+    if "data" in overrides:
+        overrides["data"] = (overrides["data"],) if isinstance(overrides["data"], str) else tuple(overrides["data"])
+    recipe = RECIPES[name]
+    if not overrides:
+        return recipe
+    changes = ", ".join(f"{field}={value!r}" for field, value in sorted(overrides.items()))
+    return dataclasses.replace(recipe, **overrides, note=f"{recipe.note} [overridden: {changes}]")
+
+
 def _loss(name):
     losses = {"mse": keras.losses.MeanSquaredError(), "l1": keras.losses.MeanAbsoluteError()}
     if name not in losses:

@@ -313,3 +313,34 @@ def test_cli_train_names_an_unknown_initial_weights_key(tmp_path):
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 2 and "'espcn_x9' is not in" in completed.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_recipe_with_overrides_fields_and_says_so_in_the_note():
+    recipe = train.recipe_with("vdsr", learning_rate=2.5e-4, data="T91")
+    assert recipe.learning_rate == 2.5e-4 and recipe.data == ("T91",)
+    assert recipe.decay_every_steps == train.RECIPES["vdsr"].decay_every_steps
+    assert recipe.note.startswith(train.RECIPES["vdsr"].note) and "learning_rate=0.00025" in recipe.note
+    assert train.recipe_with("vdsr") is train.RECIPES["vdsr"]
+    for overrides, message in [({"learning_rat": 1e-4}, "unknown recipe field.*learning_rat"),
+                               ({"batch_size": 0}, "batch_size must be a positive integer"),
+                               ({"decay_every_steps": 2.5}, "decay_every_steps must be a positive integer"),
+                               ({"learning_rate": -1.0}, "learning_rate must be a positive number"),
+                               ({"loss": "huber"}, "loss must be one of")]:
+        with pytest.raises(ValueError, match=message):
+            train.recipe_with("vdsr", **overrides)
+    with pytest.raises(ValueError, match="no training recipe for 'srgan'"):
+        train.recipe_with("srgan", learning_rate=1e-4)
+
+
+def test_cli_recipe_argument_is_recorded_in_the_run(tmp_path):
+    run_dir = tmp_path / "run"
+    completed = subprocess.run([sys.executable, "-m", "srlib", "train", "--model", "espcn", "--scale", "3", "--quick",
+                                "--run-dir", str(run_dir), "--recipe-argument", "learning_rate=0.0005"],
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    recorded = json.loads((run_dir / "run.json").read_text())
+    assert recorded["recipe"]["learning_rate"] == 0.0005 and "overridden" in recorded["recipe"]["note"]
+    completed = subprocess.run([sys.executable, "-m", "srlib", "train", "--model", "espcn", "--scale", "3", "--quick",
+                                "--run-dir", str(tmp_path / "other"), "--recipe-argument", "batch_size=0"],
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 2 and "batch_size must be a positive integer" in completed.stderr
