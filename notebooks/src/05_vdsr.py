@@ -229,7 +229,8 @@ plt.show()
 #   command continues the last):
 #   `python -m srlib train --model vdsr --scale 2 3 4 --minutes 180`, then
 #   `python -m srlib publish --model vdsr --scale 2 3 4` copies the last epoch to `checkpoints/`
-#   (the shipped weights section 7 uses when they exist). **This notebook's full setting** runs the
+#   (the shipped weights section 7 uses when they exist; the shipped `vdsr_x234` had 86.5 of the
+#   180 minutes, one session, as its description there says). **This notebook's full setting** runs the
 #   same recipe for one hour, with 250-step epochs so that the curves have a few points; raise
 #   `MINUTES` to 180 for the whole recipe.
 # * **Paper recipe (GPU, not run here):** SGD, momentum 0.9, weight decay 10⁻⁴, learning rate
@@ -356,8 +357,8 @@ print(evaluate.published_vs_ours("vdsr", [(results[dataset_name, scale, "vdsr"],
 # * Our CPU recipe does not use the paper's SGD at 0.1 with adjustable clipping but Adam at
 #   10⁻³ with `clipnorm=0.4`; section 3 shows what each does in the first steps (below).
 # * A gap to the published row is expected from the budget: the paper trained on 9,960 batches
-#   of 64 patches of 41×41 with SGD; the CPU recipe gets a few thousand batches of 16 patches of
-#   48×48 in three hours on 2 CPU cores (the count for the evaluated model is below).
+#   of 64 patches of 41×41 with SGD; the CPU recipe gets about 6,000 batches of 16 patches of
+#   48×48 an hour on 2 CPU cores (the count for the evaluated model is below).
 
 # %%
 if QUICK:
