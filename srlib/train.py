@@ -220,10 +220,11 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
 
 def _initial_weights_record(key, name, model_arguments, directory):
     """What a run started from ``key``'s published weights records of them (checked to fit the model)."""
-    entry = read_manifest(directory)["models"].get(key)
+    published = read_manifest(directory)["models"]
+    entry = published.get(key)
     if entry is None:
         raise ValueError(f"`initial_weights` {key!r} is not in {Path(directory) / 'manifest.json'}; "
-                         f"available: {sorted(read_manifest(directory)['models'])}")
+                         f"available: {sorted(published)}")
     if entry["model"] != name or entry.get("model_arguments", {}) != model_arguments:
         raise ValueError(f"`initial_weights` {key!r} are {entry['model']} weights with arguments "
                          f"{entry.get('model_arguments', {})}; this run trains {name} with {model_arguments}")
