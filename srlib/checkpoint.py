@@ -91,6 +91,8 @@ import tensorflow as tf
 from keras.src.backend.common import global_state
 from keras.src.random import seed_generator as keras_seed_generator
 
+from srlib.validation import positive_int
+
 FORMAT_VERSION = 1
 _CHECKPOINT_FILE = re.compile(r"ckpt-(\d+)\.(json|npz)")
 _TEMPORARY_SUFFIX = ".tmp"
@@ -177,8 +179,7 @@ class CheckpointSaver:
         self.random_generators = _check_named(
             random_generators or {}, "random_generators", _GENERATOR_TYPES,
             "keras.random.SeedGenerator, tf.random.Generator or np.random.Generator", allow_empty=True)
-        if isinstance(keep_last, bool) or not isinstance(keep_last, int) or keep_last < 1:
-            raise ValueError(f"`keep_last` must be an integer >= 1, got {keep_last!r}")
+        keep_last = positive_int(keep_last, "keep_last")
         if monitor is not None and not isinstance(monitor, str):
             raise ValueError(f"`monitor` must be None or the name of a metric, got {monitor!r}")
         if mode == "auto":

@@ -51,10 +51,11 @@ import numpy as np
 import tensorflow as tf
 
 from srlib import datasets
-from srlib.color import rgb_to_y
 from srlib.augment import (EXAMPLE_AUGMENTATIONS, Augmentations, apply_to_fraction, augment_hr, gaussian_blur,
                            jpeg_compress, random_stream, random_uniform)
+from srlib.color import rgb_to_y
 from srlib.resize import degrade, imresize, resolve_method
+from srlib.validation import integer_at_least
 
 CHANNELS = ("y", "rgb")
 GREYSCALE_MODES = ("repeat", "drop")
@@ -310,11 +311,6 @@ def _make_batch(store, recipe, seed, batch_number):
     return tf.switch_case(choice, [functools.partial(_degrade, hr, key, scale, recipe) for scale in recipe.scales])
 
 
-def _check_positive_int(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
-
-
 def _check_method(method, name):
     try:
         resolve_method(method)
@@ -368,17 +364,17 @@ def training_dataset(images, scale, hr_patch_size, batch_size=16, steps_per_epoc
     if not scales:
         raise ValueError("`scale` must be an integer or a non-empty list of them. Received: scale=[]")
     for value in scales:
-        _check_positive_int(value, "scale")
-    _check_positive_int(hr_patch_size, "hr_patch_size")
+        integer_at_least(value, "scale", 1)
+    integer_at_least(hr_patch_size, "hr_patch_size", 1)
     if any(hr_patch_size % value for value in scales):
         multiple = math.lcm(*scales)
         raise ValueError(f"`hr_patch_size` must be a multiple of every scale (of {multiple}). "
                          f"Received: hr_patch_size={hr_patch_size}, scale={scale!r}")
-    _check_positive_int(batch_size, "batch_size")
-    _check_positive_int(seed, "seed", minimum=0)
-    _check_positive_int(epoch, "epoch", minimum=0)
+    integer_at_least(batch_size, "batch_size", 1)
+    integer_at_least(seed, "seed", 0)
+    integer_at_least(epoch, "epoch", 0)
     if epochs is not None:
-        _check_positive_int(epochs, "epochs")
+        integer_at_least(epochs, "epochs", 1)
     _check_channels(channels)
     _check_method(downscale_method, "downscale_method")
     _check_method(upsample_method, "upsample_method")
@@ -389,7 +385,7 @@ def training_dataset(images, scale, hr_patch_size, batch_size=16, steps_per_epoc
     arrays = _load_rgb_images(images, greyscale, hr_patch_size, limit)
     if steps_per_epoch is None:
         steps_per_epoch = max(1, len(arrays) // batch_size)
-    _check_positive_int(steps_per_epoch, "steps_per_epoch")
+    integer_at_least(steps_per_epoch, "steps_per_epoch", 1)
     recipe = _Recipe(scales, hr_patch_size, batch_size, steps_per_epoch, channels, upsampled_input,
                      downscale_method, upsample_method, quantize, augmentations)
     store = _ImageStore.from_arrays(arrays)
@@ -426,7 +422,7 @@ def validation_images(dataset, scale, channels="y", upsampled_input=False, upsam
         A list of ``(lr, hr)``, ``(h, w, C)`` and ``(h * scale, w * scale, C)``
         (LR at HR size with ``upsampled_input``).
     """
-    _check_positive_int(scale, "scale")
+    integer_at_least(scale, "scale", 1)
     _check_channels(channels)
     _check_method(upsample_method, "upsample_method")
     if dtype not in ("float32", "uint8"):
@@ -479,7 +475,7 @@ def augmentation_examples(image, scale=2, hr_patch_size=None, augmentations=EXAM
     """
     image = _load_rgb_images([np.asarray(image)], "repeat", scale, None)[0]
     size = hr_patch_size or min(*image.shape[:2], 192) // scale * scale
-    _check_positive_int(size, "hr_patch_size")
+    integer_at_least(size, "hr_patch_size", 1)
     top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
     store = _ImageStore.from_arrays([image[top:top + size, left:left + size]])
 

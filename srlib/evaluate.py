@@ -21,6 +21,7 @@ import numpy as np
 
 from srlib import datasets, metrics
 from srlib.resize import degrade, imresize, resolve_method
+from srlib.validation import scale_factor
 
 
 # The FIR baselines the demo, the CLI and `reproduce` report, in the order tables list them.
@@ -111,8 +112,7 @@ def evaluate(upscale, dataset, scale, method_name=None, progress=False, limit=No
     Returns:
         An :class:`EvaluationResult`.
     """
-    if not isinstance(scale, (int, np.integer)) or scale < 2:
-        raise ValueError(f"scale must be an integer >= 2, got {scale!r}")
+    scale = scale_factor(scale)
     if isinstance(upscale, str):
         method_name = method_name or upscale
         upscale = fir_upscaler(upscale)

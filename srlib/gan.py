@@ -50,15 +50,10 @@ import tensorflow as tf
 from keras import ops
 
 from srlib.losses import ADVERSARIAL_KINDS, discriminator_adversarial_loss, generator_adversarial_loss
+from srlib.validation import non_negative_number
 
 TRAIN_METRICS = ("d_loss", "g_loss", "content_loss", "adversarial_loss", "pixel_loss", "psnr", "d_real", "d_fake")
 TEST_METRICS = ("content_loss", "pixel_loss", "psnr")
-
-
-def _check_weight(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value!r}")
-    return float(value)
 
 
 def _check_optimizer(optimizer, name):
@@ -152,8 +147,8 @@ class SRGAN(keras.Model):
             if key in kwargs:
                 raise ValueError(f"SRGAN.compile() does not take `{key}`: use g_optimizer, d_optimizer, "
                                  "content_loss and the weights")
-        self.adversarial_weight = _check_weight(adversarial_weight, "adversarial_weight")
-        self.pixel_weight = _check_weight(pixel_weight, "pixel_weight")
+        self.adversarial_weight = non_negative_number(adversarial_weight, "adversarial_weight")
+        self.pixel_weight = non_negative_number(pixel_weight, "pixel_weight")
         self.content_loss, self.adversarial_kind = content_loss, adversarial_kind
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         # Built here on their own network, before fit() would build self.optimizer on every variable.

@@ -27,28 +27,10 @@ Contents:
 import keras
 from keras import ops
 
+from srlib.validation import positive_int, scale_factor
+
 _PACKAGE = "srlib"
 RESIDUAL_STYLES = ("edsr", "srresnet")
-
-
-def _validate_scale(scale, argument_name="scale"):
-    """Returns ``scale`` if it is an integer upscaling factor >= 2."""
-    # bool is an int subclass; True would silently mean "scale 1".
-    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 2:
-        raise ValueError(
-            f"`{argument_name}` must be an integer >= 2 (the upscaling factor). "
-            f"Received: {argument_name}={scale!r}"
-        )
-    return scale
-
-
-def _validate_positive_int(value, argument_name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"`{argument_name}` must be a positive integer. "
-            f"Received: {argument_name}={value!r}"
-        )
-    return value
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -84,7 +66,7 @@ class ICNR(keras.initializers.Initializer):
     """
 
     def __init__(self, scale, initializer="he_normal"):
-        self.scale = _validate_scale(scale)
+        self.scale = scale_factor(scale)
         self.initializer = keras.initializers.get(initializer)
 
     def __call__(self, shape, dtype=None):
@@ -127,7 +109,7 @@ class DepthToSpace(keras.layers.Layer):
 
     def __init__(self, scale, **kwargs):
         super().__init__(**kwargs)
-        self.scale = _validate_scale(scale)
+        self.scale = scale_factor(scale)
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -193,9 +175,9 @@ class SubPixelConv2D(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.scale = _validate_scale(scale)
-        self.channels = _validate_positive_int(channels, "channels")
-        self.kernel_size = _validate_positive_int(kernel_size, "kernel_size")
+        self.scale = scale_factor(scale)
+        self.channels = positive_int(channels, "channels")
+        self.kernel_size = positive_int(kernel_size, "kernel_size")
         self.use_icnr = bool(use_icnr)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
@@ -321,8 +303,8 @@ class ResidualBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         if style not in RESIDUAL_STYLES:
             raise ValueError(f"`style` must be one of {RESIDUAL_STYLES}. Received: style={style!r}")
-        self.filters = _validate_positive_int(filters, "filters")
-        self.kernel_size = _validate_positive_int(kernel_size, "kernel_size")
+        self.filters = positive_int(filters, "filters")
+        self.kernel_size = positive_int(kernel_size, "kernel_size")
         self.style = style
         self.residual_scaling = float(residual_scaling)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import signal
 
 from srlib import color
+from srlib.validation import positive_int, scale_factor
 
 
 def _prepare(image_a, image_b, crop_border, y_channel):
@@ -133,10 +134,8 @@ def checkerboard_ratio(image, reference, scale, crop_border=0, y_channel=False, 
     Returns:
         The ratio as a Python float (colour images: the mean over channels).
     """
-    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 2:
-        raise ValueError(f"scale must be an integer >= 2, got {scale!r}")
-    if isinstance(neighbourhood, bool) or not isinstance(neighbourhood, (int, np.integer)) or neighbourhood < 1:
-        raise ValueError(f"neighbourhood must be a positive integer, got {neighbourhood!r}")
+    scale = scale_factor(scale)
+    neighbourhood = positive_int(neighbourhood, "neighbourhood")
     image, reference, _ = _prepare(image, reference, crop_border, y_channel)
     height, width = (size - size % scale for size in image.shape[:2])  # whole periods only
     if min(height, width) < scale * (2 * neighbourhood + 2):

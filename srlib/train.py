@@ -25,6 +25,7 @@ import keras
 import tensorflow as tf
 
 from srlib import checkpoint, data, evaluate, files, models, training
+from srlib.validation import positive_int, positive_number
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
@@ -105,15 +106,12 @@ def recipe_with(name, **overrides):
     if unknown:
         raise ValueError(f"unknown recipe field(s) {unknown}; a Recipe has {sorted(fields)}")
     for field in ("hr_patch_size", "batch_size", "decay_every_steps", "steps_per_epoch"):
-        value = overrides.get(field, 1)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"recipe field {field} must be a positive integer, got {value!r}")
-    for field in ("learning_rate", "clipnorm"):
-        value = overrides.get(field, 1.0)
-        if field == "clipnorm" and value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-            raise ValueError(f"recipe field {field} must be a positive number, got {value!r}")
+        if field in overrides:
+            positive_int(overrides[field], field)
+    if "learning_rate" in overrides:
+        positive_number(overrides["learning_rate"], "learning_rate")
+    if overrides.get("clipnorm") is not None:  # None: no clipping
+        positive_number(overrides["clipnorm"], "clipnorm")
     if "loss" in overrides:
         _loss(overrides["loss"])
     if "data" in overrides:
@@ -182,9 +180,7 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     if name == "srgan":
         raise ValueError("srgan is trained in two phases: `train --model srresnet`, then `train-gan` "
                          "(srlib.train_gan)")
-    if name not in RECIPES:
-        raise ValueError(f"no training recipe for {name!r}; expected one of {sorted(RECIPES)}")
-    recipe = recipe or RECIPES[name]
+    recipe = recipe or recipe_with(name)
     spec = models.MODELS[name]
     scales = list(scale) if isinstance(scale, (list, tuple)) else [scale]
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))

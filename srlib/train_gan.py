@@ -24,7 +24,6 @@ it); ``--content mse`` is the paper's SRGAN-MSE variant and needs nothing.
 
 import dataclasses
 import inspect
-import math
 import os
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import keras
 from srlib import checkpoint, data, models, train, training
 from srlib.gan import SRGAN
 from srlib.losses import ADVERSARIAL_KINDS, MSELoss, PerceptualLoss
+from srlib.validation import non_negative_number, positive_int
 
 CONTENT_LOSSES = ("mse", "vgg22", "vgg54")
 
@@ -73,15 +73,11 @@ class GanRecipe:
 
     def __post_init__(self):
         for name in ("learning_rate", "adversarial_weight", "pixel_weight", "mse_value_range"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value!r}")
+            non_negative_number(getattr(self, name), name)
         if self.mse_value_range == 0:
             raise ValueError("`mse_value_range` must be > 0 (the width of an intensity range). Received: 0")
         for name in ("hr_patch_size", "batch_size", "steps_per_epoch"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+            positive_int(getattr(self, name), name)
         if self.hr_patch_size % 16:
             raise ValueError("`hr_patch_size` must be a multiple of 16 (the discriminator halves it four times). "
                              f"Received: hr_patch_size={self.hr_patch_size}")

@@ -94,9 +94,9 @@ def test_checkerboard_ratio_ignores_a_pattern_of_another_period():
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (dict(scale=1), "scale must be an integer >= 2"),
-    (dict(scale=2.0), "scale must be an integer >= 2"),
-    (dict(scale=2, neighbourhood=0), "neighbourhood must be a positive integer"),
+    (dict(scale=1), "`scale` must be an integer >= 2"),
+    (dict(scale=2.0), "`scale` must be an integer >= 2"),
+    (dict(scale=2, neighbourhood=0), "`neighbourhood` must be a positive integer"),
     (dict(scale=8), "too small"),
 ])
 def test_checkerboard_ratio_rejects_bad_arguments(arguments, message):

@@ -322,9 +322,9 @@ def test_recipe_with_overrides_fields_and_says_so_in_the_note():
     assert recipe.note.startswith(train.RECIPES["vdsr"].note) and "learning_rate=0.00025" in recipe.note
     assert train.recipe_with("vdsr") is train.RECIPES["vdsr"]
     for overrides, message in [({"learning_rat": 1e-4}, "unknown recipe field.*learning_rat"),
-                               ({"batch_size": 0}, "batch_size must be a positive integer"),
-                               ({"decay_every_steps": 2.5}, "decay_every_steps must be a positive integer"),
-                               ({"learning_rate": -1.0}, "learning_rate must be a positive number"),
+                               ({"batch_size": 0}, "`batch_size` must be a positive integer"),
+                               ({"decay_every_steps": 2.5}, "`decay_every_steps` must be a positive integer"),
+                               ({"learning_rate": -1.0}, "`learning_rate` must be a finite number > 0"),
                                ({"loss": "huber"}, "loss must be one of")]:
         with pytest.raises(ValueError, match=message):
             train.recipe_with("vdsr", **overrides)
@@ -343,4 +343,4 @@ def test_cli_recipe_argument_is_recorded_in_the_run(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "srlib", "train", "--model", "espcn", "--scale", "3", "--quick",
                                 "--run-dir", str(tmp_path / "other"), "--recipe-argument", "batch_size=0"],
                                capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 2 and "batch_size must be a positive integer" in completed.stderr
+    assert completed.returncode == 2 and "`batch_size` must be a positive integer" in completed.stderr

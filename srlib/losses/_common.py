@@ -1,7 +1,5 @@
 """Helpers shared by the loss modules."""
 
-import math
-
 from keras import ops
 
 PACKAGE = "srlib"
@@ -11,13 +9,6 @@ def mean_per_image(values):
     """Averages every axis but the batch axis: ``(N, ...)`` -> ``(N,)``."""
     axes = tuple(range(1, len(values.shape)))
     return ops.mean(values, axis=axes) if axes else values
-
-
-def positive_number(value, name):
-    """``value`` as a float, or a ValueError naming ``name`` unless it is a finite number > 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
-        raise ValueError(f"`{name}` must be a finite number > 0. Received: {name}={value!r}")
-    return float(value)
 
 
 def check_images(y_true, y_pred, loss_name):

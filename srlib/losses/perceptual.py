@@ -8,7 +8,8 @@ import os
 import keras
 from keras import ops
 
-from srlib.losses._common import PACKAGE, check_images, mean_per_image, positive_number
+from srlib.losses._common import PACKAGE, check_images, mean_per_image
+from srlib.validation import positive_number
 
 
 VGG19_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"

@@ -6,7 +6,8 @@ Conventions: see :mod:`srlib.losses`.
 import keras
 from keras import ops
 
-from srlib.losses._common import PACKAGE, mean_per_image, positive_number
+from srlib.losses._common import PACKAGE, mean_per_image
+from srlib.validation import positive_number
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

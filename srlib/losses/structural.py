@@ -8,6 +8,7 @@ import numpy as np
 from keras import ops
 
 from srlib.losses._common import PACKAGE, check_images, mean_per_image
+from srlib.validation import positive_int
 
 
 # Wang, Simoncelli & Bovik (2003), from fine to coarse scale.
@@ -159,10 +160,8 @@ class _StructuralSimilarityLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if isinstance(filter_size, bool) or not isinstance(filter_size, int) or filter_size < 1:
-            raise ValueError(f"`filter_size` must be a positive integer. Received: filter_size={filter_size!r}")
         self.max_val = float(max_val)
-        self.filter_size = filter_size
+        self.filter_size = positive_int(filter_size, "filter_size")
         self.filter_sigma = float(filter_sigma)
         self.k1 = float(k1)
         self.k2 = float(k2)

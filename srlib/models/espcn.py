@@ -2,7 +2,8 @@
 
 import keras
 
-from srlib.layers import SubPixelConv2D, _validate_positive_int, _validate_scale
+from srlib.layers import SubPixelConv2D
+from srlib.validation import positive_int, scale_factor
 
 
 def espcn(scale, channels=1, filters=(64, 32), kernel_sizes=(5, 3, 3), activation="tanh"):
@@ -37,8 +38,8 @@ def espcn(scale, channels=1, filters=(64, 32), kernel_sizes=(5, 3, 3), activatio
     output pixel. Receptive field: 9x9 LR pixels (radius 4).
     TFLite: ``CONV_2D``, ``TANH``, ``DEPTH_TO_SPACE``.
     """
-    scale = _validate_scale(scale)
-    channels = _validate_positive_int(channels, "channels")
+    scale = scale_factor(scale)
+    channels = positive_int(channels, "channels")
     if len(filters) != 2:
         raise ValueError(f"`filters` must be a pair of ints (f1, f2). Received: filters={filters!r}")
     if len(kernel_sizes) != 3:

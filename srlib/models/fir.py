@@ -29,8 +29,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from srlib.layers import _validate_scale
 from srlib.resize import contributions, resolve_method
+from srlib.validation import scale_factor
 
 
 def polyphase_bank(scale, method="bicubic"):
@@ -45,7 +45,7 @@ def polyphase_bank(scale, method="bicubic"):
         column ``j`` the weights of output phase ``j`` over input samples
         ``m - pad .. m + pad``; ``pad`` the extension each border needs.
     """
-    _validate_scale(scale)
+    scale_factor(scale)
     kernel, kernel_width, _ = resolve_method(method)
     length = 4 * int(np.ceil(kernel_width)) + 8  # long enough for an interior sample
     left, weights, _ = contributions(length, length * scale, scale, kernel, kernel_width, antialias=True)
@@ -87,7 +87,7 @@ class FIRUpsample(keras.layers.Layer):
 
     def __init__(self, scale, method="bicubic", **kwargs):
         super().__init__(**kwargs)
-        self.scale = _validate_scale(scale)
+        self.scale = scale_factor(scale)
         self.method = tuple(method) if isinstance(method, list) else method  # JSON turns tuples into lists
         self.bank, self.pad = polyphase_bank(scale, method)
 

@@ -2,7 +2,8 @@
 
 import keras
 
-from srlib.layers import _validate_positive_int, _validate_scale, prelu
+from srlib.layers import prelu
+from srlib.validation import positive_int, scale_factor
 
 
 def fsrcnn(scale, channels=1, d=56, s=12, m=4):
@@ -40,9 +41,9 @@ def fsrcnn(scale, channels=1, d=56, s=12, m=4):
     body + 4,536 per LR pixel in the deconvolution, i.e. 1,385 MACs per output
     pixel at x3.
     """
-    scale = _validate_scale(scale)
+    scale = scale_factor(scale)
     for value, name in ((channels, "channels"), (d, "d"), (s, "s")):
-        _validate_positive_int(value, name)
+        positive_int(value, name)
     if isinstance(m, bool) or not isinstance(m, int) or m < 0:
         raise ValueError(f"`m` must be a non-negative integer (mapping layers). Received: m={m!r}")
 
@@ -95,7 +96,7 @@ def fsrcnn_for_new_scale(model, new_scale, freeze_body=True):
     Returns:
         A ``keras.Model`` named ``"fsrcnn_x{new_scale}"``, same input as ``model``.
     """
-    new_scale = _validate_scale(new_scale, "new_scale")
+    new_scale = scale_factor(new_scale, "new_scale")
     deconvolution = model.layers[-1]
     if not isinstance(deconvolution, keras.layers.Conv2DTranspose):
         raise ValueError(

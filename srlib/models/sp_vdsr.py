@@ -2,9 +2,10 @@
 
 import keras
 
-from srlib.layers import ClipToUnit, DepthToSpace, SubPixelConv2D, _validate_positive_int, _validate_scale, prelu
+from srlib.layers import ClipToUnit, DepthToSpace, SubPixelConv2D, prelu
 from srlib.models.fir import FIRUpsample
 from srlib.resize import resolve_method
+from srlib.validation import positive_int, scale_factor
 
 INTERPOLATION_INPUTS = ("graph", "second_input", "nearest")
 
@@ -66,9 +67,9 @@ def sp_vdsr(scale=2, channels=1, depth=5, filters=8, activation="leaky_relu",
     learned convolutions (522 per output pixel), + 17.5 per output pixel for
     the in-graph Lanczos-3 (``"graph"``).
     """
-    scale = _validate_scale(scale)
-    channels = _validate_positive_int(channels, "channels")
-    filters = _validate_positive_int(filters, "filters")
+    scale = scale_factor(scale)
+    channels = positive_int(channels, "channels")
+    filters = positive_int(filters, "filters")
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
         raise ValueError("`depth` must be an integer >= 2 (convolutions, first and last included). "
                          f"Received: depth={depth!r}")

@@ -2,7 +2,7 @@
 
 import keras
 
-from srlib.layers import _validate_positive_int
+from srlib.validation import positive_int
 
 
 def srcnn(channels=1, filters=(64, 32), kernel_sizes=(9, 5, 5)):
@@ -38,7 +38,7 @@ def srcnn(channels=1, filters=(64, 32), kernel_sizes=(9, 5, 5)):
     9-1-5: 8,129 parameters (paper: 8,032), 8,032 MACs per pixel.
     Receptive field: ``sum(kernel_sizes) - 2`` = 17 pixels for 9-5-5.
     """
-    channels = _validate_positive_int(channels, "channels")
+    channels = positive_int(channels, "channels")
     if len(filters) != 2:
         raise ValueError(f"`filters` must be a pair of ints (f1, f2). Received: filters={filters!r}")
     if len(kernel_sizes) != 3:

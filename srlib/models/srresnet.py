@@ -2,8 +2,9 @@
 
 import keras
 
-from srlib.layers import ResidualBlock, SubPixelConv2D, _validate_positive_int, prelu
+from srlib.layers import ResidualBlock, SubPixelConv2D, prelu
 from srlib.models.fir import FIRUpsample
+from srlib.validation import positive_int
 
 UPSAMPLING_STAGES = {2: (2,), 3: (3,), 4: (2, 2), 8: (2, 2, 2)}
 
@@ -48,8 +49,8 @@ def srresnet(scale=4, channels=3, num_blocks=16, filters=64, interpolation_skip=
     """
     if scale not in UPSAMPLING_STAGES:
         raise ValueError(f"`scale` must be one of {sorted(UPSAMPLING_STAGES)}. Received: scale={scale!r}")
-    channels = _validate_positive_int(channels, "channels")
-    filters = _validate_positive_int(filters, "filters")
+    channels = positive_int(channels, "channels")
+    filters = positive_int(filters, "filters")
     if isinstance(num_blocks, bool) or not isinstance(num_blocks, int) or num_blocks < 0:
         raise ValueError(f"`num_blocks` must be a non-negative integer. Received: num_blocks={num_blocks!r}")
     inputs = keras.Input((None, None, channels), name="lr")

@@ -2,7 +2,8 @@
 
 import keras
 
-from srlib.layers import ClipToUnit, _validate_positive_int
+from srlib.layers import ClipToUnit
+from srlib.validation import positive_int
 
 
 def vdsr(channels=1, depth=20, filters=64, clip_output=False):
@@ -33,8 +34,8 @@ def vdsr(channels=1, depth=20, filters=64, clip_output=False):
     Cost (Y, default): 665,921 parameters; 664,704 MACs per output pixel.
     Receptive field: ``2 * depth + 1`` = 41 pixels.
     """
-    channels = _validate_positive_int(channels, "channels")
-    filters = _validate_positive_int(filters, "filters")
+    channels = positive_int(channels, "channels")
+    filters = positive_int(filters, "filters")
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
         raise ValueError("`depth` must be an integer >= 2 (convolutions, first and last included). "
                          f"Received: depth={depth!r}")
