@@ -7,7 +7,7 @@ Prints the median time of each and the ratios. Targets (issue "Foundation"): srl
 most 5x OpenCV's time and at least 10x faster than resize-right. Also prints the
 largest difference to resize-right, so that speed is never bought with exactness.
 
-srlib is timed three ways, because they cost different things:
+srlib is timed four ways, because they cost different things:
 
 * ``graph``: inside a ``tf.function`` traced once for the shape, which is how it runs in
   ``tf.data`` and in models: tensor in, tensor out.

@@ -24,8 +24,8 @@
 # Mitchell-Netravali (Mitchell & Netravali 1988, B = C = 1/3) and the whole B-C family,
 # Lanczos-2 and Lanczos-3 (windowed sinc).
 #
-# **Time.** Quick mode (`SRLIB_QUICK=1`, used by the test suite): about a minute on 2 CPU
-# cores. Full settings: about 5 minutes on 2 CPU cores.
+# **Time.** Quick mode (`SRLIB_QUICK=1`, used by the test suite): about two minutes on 2 CPU
+# cores. Full settings: about 4 minutes on 2 CPU cores.
 
 # %% [markdown]
 # ## Setup

@@ -14,15 +14,15 @@
 # SRResNet's smooth averages. PSNR falls because the losses ask for something else: the MSE
 # optimum is the mean of all plausible HR images (blurred), while the VGG54 feature loss and the
 # discriminator reward an image that *looks* like one of them, with detail in the wrong place
-# costing pixel error. Our own shipped `srgan_x4` (an SRGAN-MSE fine-tuned for 46 CPU minutes,
-# `checkpoints/manifest.json`) measures Set5 ×4 28.19 dB Y-PSNR under the protocol, below
-# bicubic's 28.42: a PSNR under SRResNet's is the expected outcome here, not a bug.
+# costing pixel error. Our own shipped `srgan_x4` (an SRGAN-MSE fine-tuned for 47 CPU minutes,
+# `checkpoints/manifest.json`) measures Set5 ×4 29.07 dB Y-PSNR under the protocol, 1.5 dB under
+# our SRResNet's 30.56: a PSNR under SRResNet's is the expected outcome here, not a bug.
 #
 # **What is new here.** `srlib.gan.SRGAN`, a `keras.Model` whose `train_step` updates a
 # discriminator and then the generator, so `fit`, callbacks and `CheckpointSaver` work as for
 # any model; `srlib.losses.PerceptualLoss` (VGG19 features); RGB training data.
 #
-# **Time.** Quick mode (`SRLIB_QUICK=1`, used by the test suite): about two minutes on 2 CPU
+# **Time.** Quick mode (`SRLIB_QUICK=1`, used by the test suite): about a minute on 2 CPU
 # cores, with tiny networks and a few steps per phase; its pictures and numbers show that the
 # pipeline runs, not what the method does. Full settings: 90 minutes of SRResNet pretraining
 # and 45 minutes of GAN fine-tuning on CPU, a small fraction of the paper's budget (below).
@@ -260,7 +260,7 @@ print(f"stopped at epoch {gan_saver.epoch} ({gan_saver.step:,} generator steps),
 
 # %% [markdown]
 # ## 7. Training curves of both players
-# From the two savers' histories (they span resumed runs). Left: SRResNet's MSE and validation
+# From the two savers' histories (they span resumed runs). Top left: SRResNet's MSE and validation
 # PSNR. Top right: both players' losses, with the generator's adversarial term. Bottom left:
 # `d_real` and `d_fake`; a discriminator that wins outright drives them to 1 and 0 and leaves the
 # generator without a useful signal. Bottom right: the GAN phase's validation PSNR against where
