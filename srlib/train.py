@@ -485,8 +485,9 @@ def describe_published(entry):
              f"({pretrained['wall_time_minutes']} minutes)" if pretrained else "")
     earlier = record.get("started_from")
     if earlier:
-        start += (f", continuing the {earlier['key']} weights of `{earlier['command']}` "
-                  f"({earlier['optimizer_steps']:,} steps, {earlier['wall_time_minutes']} minutes; counted in the totals)")
+        made_by = f"`{earlier['command']}`" if earlier.get("command") else "a run whose command was not recorded"
+        start += (f", continuing the {earlier['key']} weights of {made_by} ({'+'.join(earlier['data'])}, "
+                  f"{earlier['optimizer_steps']:,} steps, {earlier['wall_time_minutes']} minutes; counted in the totals)")
     return (f"shipped weights {entry['weights']}, trained by `{record['command']}`{resumed}: "
             f"{'+'.join(record['data'])}, {record['optimizer_steps']:,} steps ({which} epoch, {record['epochs']}), "
             f"{record['wall_time_minutes']} minutes on {record['machine']}{start}"

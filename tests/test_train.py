@@ -288,6 +288,8 @@ def test_publish_counts_the_steps_and_minutes_of_the_weights_a_run_started_from(
     assert record["wall_time_minutes"] == pytest.approx(earlier["wall_time_minutes"] + record["run_wall_time_minutes"],
                                                         abs=0.11)
     assert "continuing the espcn_x3 weights of `python -m srlib train --quick`" in train.describe_published(after)
+    unrecorded = {**after, "training": {**record, "started_from": {**record["started_from"], "command": None}}}
+    assert "weights of a run whose command was not recorded (embedded," in train.describe_published(unrecorded)
     # the run resumes with the same key, though the entry it started from has been republished since
     train.train("espcn", 3, minutes=9, run_dir=run_dir, quick=True, initial_weights="espcn_x3",
                 checkpoints_dir=published)
