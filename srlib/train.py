@@ -180,7 +180,8 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     if name == "srgan":
         raise ValueError("srgan is trained in two phases: `train --model srresnet`, then `train-gan` "
                          "(srlib.train_gan)")
-    recipe = recipe or recipe_with(name)
+    default_recipe = recipe_with(name)  # also refuses a model without a recipe, custom recipe or not
+    recipe = recipe or default_recipe
     spec = models.MODELS[name]
     scales = list(scale) if isinstance(scale, (list, tuple)) else [scale]
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))

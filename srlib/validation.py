@@ -18,36 +18,39 @@ def _is_finite_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def integer_at_least(value, name, minimum):
-    """``value`` as an int if it is an integer >= ``minimum``."""
+def _integer(value, name, minimum, requirement):
     if not _is_integer(value) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
+        raise ValueError(f"`{name}` must be {requirement}. Received: {name}={value!r}")
     return int(value)
+
+
+def integer_at_least(value, name, minimum, meaning=None):
+    """``value`` as an int if it is an integer >= ``minimum``; ``meaning`` joins the message."""
+    return _integer(value, name, minimum, f"an integer >= {minimum}" + (f" ({meaning})" if meaning else ""))
 
 
 def positive_int(value, name):
     """``value`` as an int if it is an integer >= 1."""
-    if not _is_integer(value) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return int(value)
+    return _integer(value, name, 1, "a positive integer")
 
 
 def scale_factor(value, name="scale"):
     """``value`` as an int if it is an integer upscaling factor >= 2."""
-    if not _is_integer(value) or value < 2:
-        raise ValueError(f"`{name}` must be an integer >= 2 (the upscaling factor). Received: {name}={value!r}")
-    return int(value)
+    return integer_at_least(value, name, 2, "the upscaling factor")
+
+
+def _finite_number(value, name, zero_allowed):
+    if not _is_finite_number(value) or value < 0 or (value == 0 and not zero_allowed):
+        raise ValueError(f"`{name}` must be a finite number {'>= 0' if zero_allowed else '> 0'}. "
+                         f"Received: {name}={value!r}")
+    return float(value)
 
 
 def positive_number(value, name):
     """``value`` as a float if it is a finite number > 0."""
-    if not _is_finite_number(value) or value <= 0:
-        raise ValueError(f"`{name}` must be a finite number > 0. Received: {name}={value!r}")
-    return float(value)
+    return _finite_number(value, name, zero_allowed=False)
 
 
 def non_negative_number(value, name):
     """``value`` as a float if it is a finite number >= 0 (a loss weight, a rate that may be off)."""
-    if not _is_finite_number(value) or value < 0:
-        raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value!r}")
-    return float(value)
+    return _finite_number(value, name, zero_allowed=True)

@@ -33,3 +33,8 @@ def test_integer_at_least_names_its_minimum():
     assert validation.integer_at_least(0, "seed", 0) == 0
     with pytest.raises(ValueError, match="`seed` must be an integer >= 0. Received: seed=-1"):
         validation.integer_at_least(-1, "seed", 0)
+
+
+def test_integer_at_least_adds_what_the_number_means():
+    with pytest.raises(ValueError, match=r"`depth` must be an integer >= 2 \(convolutions\). Received: depth=1"):
+        validation.integer_at_least(1, "depth", 2, "convolutions")

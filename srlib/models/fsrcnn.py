@@ -3,7 +3,7 @@
 import keras
 
 from srlib.layers import prelu
-from srlib.validation import positive_int, scale_factor
+from srlib.validation import integer_at_least, positive_int, scale_factor
 
 
 def fsrcnn(scale, channels=1, d=56, s=12, m=4):
@@ -44,8 +44,7 @@ def fsrcnn(scale, channels=1, d=56, s=12, m=4):
     scale = scale_factor(scale)
     for value, name in ((channels, "channels"), (d, "d"), (s, "s")):
         positive_int(value, name)
-    if isinstance(m, bool) or not isinstance(m, int) or m < 0:
-        raise ValueError(f"`m` must be a non-negative integer (mapping layers). Received: m={m!r}")
+    m = integer_at_least(m, "m", 0, "mapping layers")
 
     def conv_prelu(x, filters, kernel_size, name):
         x = keras.layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer="he_normal", name=name)(x)

@@ -5,7 +5,7 @@ import keras
 from srlib.layers import ClipToUnit, DepthToSpace, SubPixelConv2D, prelu
 from srlib.models.fir import FIRUpsample
 from srlib.resize import resolve_method
-from srlib.validation import positive_int, scale_factor
+from srlib.validation import integer_at_least, positive_int, scale_factor
 
 INTERPOLATION_INPUTS = ("graph", "second_input", "nearest")
 
@@ -70,9 +70,7 @@ def sp_vdsr(scale=2, channels=1, depth=5, filters=8, activation="leaky_relu",
     scale = scale_factor(scale)
     channels = positive_int(channels, "channels")
     filters = positive_int(filters, "filters")
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
-        raise ValueError("`depth` must be an integer >= 2 (convolutions, first and last included). "
-                         f"Received: depth={depth!r}")
+    depth = integer_at_least(depth, "depth", 2, "convolutions, first and last included")
     if interpolation_input not in INTERPOLATION_INPUTS:
         raise ValueError(f"`interpolation_input` must be one of {INTERPOLATION_INPUTS}. "
                          f"Received: interpolation_input={interpolation_input!r}")

@@ -4,7 +4,7 @@ import keras
 
 from srlib.layers import ResidualBlock, SubPixelConv2D, prelu
 from srlib.models.fir import FIRUpsample
-from srlib.validation import positive_int
+from srlib.validation import integer_at_least, positive_int
 
 UPSAMPLING_STAGES = {2: (2,), 3: (3,), 4: (2, 2), 8: (2, 2, 2)}
 
@@ -51,8 +51,7 @@ def srresnet(scale=4, channels=3, num_blocks=16, filters=64, interpolation_skip=
         raise ValueError(f"`scale` must be one of {sorted(UPSAMPLING_STAGES)}. Received: scale={scale!r}")
     channels = positive_int(channels, "channels")
     filters = positive_int(filters, "filters")
-    if isinstance(num_blocks, bool) or not isinstance(num_blocks, int) or num_blocks < 0:
-        raise ValueError(f"`num_blocks` must be a non-negative integer. Received: num_blocks={num_blocks!r}")
+    num_blocks = integer_at_least(num_blocks, "num_blocks", 0)
     inputs = keras.Input((None, None, channels), name="lr")
     x = keras.layers.Conv2D(filters, 9, padding="same", kernel_initializer="he_normal", name="head")(inputs)
     skip = x = prelu(name="head_prelu")(x)

@@ -3,7 +3,7 @@
 import keras
 
 from srlib.layers import ClipToUnit
-from srlib.validation import positive_int
+from srlib.validation import integer_at_least, positive_int
 
 
 def vdsr(channels=1, depth=20, filters=64, clip_output=False):
@@ -36,9 +36,7 @@ def vdsr(channels=1, depth=20, filters=64, clip_output=False):
     """
     channels = positive_int(channels, "channels")
     filters = positive_int(filters, "filters")
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
-        raise ValueError("`depth` must be an integer >= 2 (convolutions, first and last included). "
-                         f"Received: depth={depth!r}")
+    depth = integer_at_least(depth, "depth", 2, "convolutions, first and last included")
     inputs = keras.Input((None, None, channels), name="upsampled")
     x = inputs
     for index in range(depth - 1):
