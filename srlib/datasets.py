@@ -62,6 +62,10 @@ class DatasetInfo:
 
 
 _HF = "https://huggingface.co/datasets/eugenesiow"
+# The T91 and BSD200 digests are those other public projects recorded when they downloaded the
+# same archives (SRCNN_train.zip retrieved 2026-09-01); this machine has no internet, so they
+# are not yet confirmed here. A mismatch stops the download with both digests; an archive that
+# changed upstream is then best extracted by hand (the error says where).
 DATASETS = {info.name: info for info in [
     DatasetInfo("Set5", "evaluation", 5, "Bevilacqua et al., BMVC 2012",
                 f"{_HF}/Set5/resolve/main/data/Set5_HR.tar.gz", "Set5_HR"),
@@ -72,10 +76,11 @@ DATASETS = {info.name: info for info in [
     DatasetInfo("Urban100", "evaluation", 100, "Huang et al., CVPR 2015",
                 f"{_HF}/Urban100/resolve/main/data/Urban100_HR.tar.gz", "Urban100_HR"),
     DatasetInfo("T91", "training", 91, "Yang et al., TIP 2010 (the SRCNN training set)",
-                "http://mmlab.ie.cuhk.edu.hk/projects/SRCNN/SRCNN_train.zip", "Train"),
+                "http://mmlab.ie.cuhk.edu.hk/projects/SRCNN/SRCNN_train.zip", "Train",
+                "001146419f7acfb12a3e7929c8acd5de88a08d687d6881085f81321ad6982b1a"),
     DatasetInfo("BSD200", "training", 200, "Martin et al., ICCV 2001 (BSD300 train split)",
                 "https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/bsds/BSDS300-images.tgz",
-                "BSDS300/images/train"),
+                "BSDS300/images/train", "a5f7d0e49fe135c75518a3543ced24470156fd69305ae77845dff2a5138652b4"),
     DatasetInfo("DIV2K", "training", 800, "Agustsson & Timofte, CVPR workshops 2017",
                 source="tfds"),
     DatasetInfo("embedded", "evaluation", 5, "scikit-image sample photos (bundled, no download)",

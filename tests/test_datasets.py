@@ -1,5 +1,6 @@
 import functools
 import hashlib
+import re
 import http.server
 import threading
 import zipfile
@@ -149,3 +150,12 @@ def test_written_files_get_ordinary_permissions(tmp_path, rng):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+
+def test_pinned_digests_are_lowercase_sha256_as_hashlib_prints_them():
+    for info in datasets.DATASETS.values():
+        if info.source != "files":
+            continue
+        assert info.url.startswith(("https://", "http://")), info.name
+        if info.sha256 is not None:
+            assert re.fullmatch(r"[0-9a-f]{64}", info.sha256), f"{info.name}: {info.sha256!r}"
