@@ -160,9 +160,10 @@ print(f"ESPCN on this machine: {1 / frame_timings['ESPCN']:.1f} frames per secon
 #   (so a quick run never resumes from or pollutes a real one). The network barely leaves its
 #   initialisation; the numbers below then only prove the cells run.
 # * **CPU recipe, this notebook's full setting:** `train.RECIPES["espcn"]`: Adam, learning rate
-#   10⁻³ halved every 60,000 steps, MSE, batches of 16 random 48×48 HR patches (16×16 LR, Y) from
+#   10⁻³ halved every 75,000 steps, MSE, batches of 32 random 48×48 HR patches (16×16 LR, Y) from
 #   the 291 images (T91 + BSD200: more than the paper's 91, fewer than its ImageNet model's),
-#   500 steps per epoch, one hour on 2 CPU cores. The same recipe from a shell:
+#   500 steps per epoch, one hour on 2 CPU cores (about 385,000 steps; batches of 16 keep the
+#   two cores half idle and reached 0.08 dB less in the same hour). The same recipe from a shell:
 #   `python -m srlib train --model espcn --scale 3 --minutes 60`, then
 #   `python -m srlib publish --model espcn --scale 3` copies the last epoch to `checkpoints/`
 #   (the shipped weights section 6 uses when they exist).
