@@ -331,6 +331,8 @@ print(evaluate.published_vs_ours("fsrcnn", [(ours, bicubic, source) for _, sourc
 # * A gap to the published row is expected from the budget: one or two CPU hours of Adam on
 #   48×48 patches against the paper's SGD to convergence with a 19-fold augmented set. The second
 #   hour of the shipped weights bought 0.23 dB on Set5 (32.45 to 32.68 dB), still 0.38 dB short.
+#   A fresh hour of the current recipe at a rate of 5·10⁻⁴ (310,500 steps) reached 32.48 dB: on two
+#   CPU cores the one-hour bar of 32.80 dB is out of this recipe's reach.
 
 # %%
 print(f"* Evaluated at x{SCALE}: {evaluated[SCALE].description}.")
