@@ -1,7 +1,7 @@
 import functools
 import hashlib
-import re
 import http.server
+import re
 import threading
 import zipfile
 
