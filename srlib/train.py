@@ -43,6 +43,8 @@ class Recipe:
         loss: ``"mse"`` (the papers') or ``"l1"``.
         data: training set name(s).
         clipnorm: gradient clipping by global norm (VDSR's high learning rate needs it).
+        precision: ``"float32"`` or ``"mixed_bfloat16"`` (bfloat16 arithmetic, float32 weights
+            and output: :func:`srlib.models.with_precision`); checkpoints are float32 either way.
         note: how this differs from the paper.
     """
 
@@ -54,6 +56,7 @@ class Recipe:
     loss: str = "mse"
     data: tuple = ("T91",)
     clipnorm: float = None
+    precision: str = "float32"
     note: str = ""
 
 
@@ -118,6 +121,9 @@ def recipe_with(name, **overrides):
         positive_number(overrides["clipnorm"], "clipnorm")
     if "loss" in overrides:
         _loss(overrides["loss"])
+    if overrides.get("precision", "float32") not in models.PRECISIONS:
+        raise ValueError(f"`precision` must be one of {models.PRECISIONS}. "
+                         f"Received: precision={overrides['precision']!r}")
     if "data" in overrides:
         overrides["data"] = (overrides["data"],) if isinstance(overrides["data"], str) else tuple(overrides["data"])
     recipe = RECIPES[name]
@@ -135,8 +141,8 @@ def _loss(name):
 
 
 def compiled_model(name, scale, recipe, **model_arguments):
-    """The model compiled with its recipe's optimizer: the variables a run's checkpoints hold."""
-    model = models.build(name, scale, **model_arguments)
+    """The model compiled with its recipe's optimizer and precision: the variables a run's checkpoints hold."""
+    model = models.with_precision(models.build(name, scale, **model_arguments), recipe.precision)
     schedule = training.step_decay(recipe.learning_rate, 0.5, recipe.decay_every_steps)
     model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=recipe.clipnorm), loss=_loss(recipe.loss))
     return model
@@ -261,6 +267,7 @@ def record_run(run_dir, settings, command=None, start=None):
         resumed_commands = recorded.pop("resumed_commands", [])
         recorded.pop("start", None)
         recorded.setdefault("validation", "Set5")  # runs recorded before it was: always Set5
+        recorded.get("recipe", {}).setdefault("precision", "float32")  # runs recorded before it was
         differences = _differences(recorded, json.loads(json.dumps(settings)))
         if differences:
             raise ValueError(f"{path} records a different training ({'; '.join(differences)}); "
@@ -325,7 +332,9 @@ def publish(name, scale, run_dir=None, directory=CHECKPOINTS, datasets_to_report
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
     run = read_run(run_dir, name, scales)
     recipe = recipe_of_run(run)
-    model = compiled_model(name, scales[0], recipe, **run["model_arguments"])
+    # Evaluated in float32, as the published weights will run: a mixed-precision run's
+    # variables are float32 and load unchanged.
+    model = compiled_model(name, scales[0], dataclasses.replace(recipe, precision="float32"), **run["model_arguments"])
     saver = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr")
     last = saver.restore()
     if last is None:

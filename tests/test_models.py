@@ -384,3 +384,32 @@ def test_srgan_networks_name_bad_arguments():
         models.discriminator(96)
     with pytest.raises(ValueError, match="interpolation_skip='cubicx'"):
         models.srresnet(interpolation_skip="cubicx")
+
+
+@pytest.mark.parametrize("name, scale", [("vdsr", None), ("espcn", 3)])
+def test_mixed_bfloat16_copy_keeps_the_weights_and_a_float32_output(name, scale):
+    model = models.build(name, scale, **({"depth": 4, "filters": 16} if name == "vdsr" else {}))
+    mixed = models.with_precision(model, "mixed_bfloat16")
+    assert [layer.name for layer in mixed.layers] == [layer.name for layer in model.layers]
+    computes = {layer.name: layer.compute_dtype for layer in mixed.layers}
+    output_layer = [layer for layer in model.layers if layer.weights][-1].name
+    assert computes[model.layers[1].name] == "bfloat16" and computes[output_layer] == "float32"
+    assert computes[model.layers[-1].name] == "float32"  # the residual add / depth-to-space after it
+    assert all(variable.dtype == "float32" for variable in mixed.weights)
+    for ours, theirs in zip(mixed.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    images = _images((2, 18, 18, 1), seed=0)
+    mixed_output, float32_output = mixed(images), model(images)
+    assert mixed_output.dtype == "float32"
+    np.testing.assert_allclose(_numpy(mixed_output), _numpy(float32_output), atol=0.05)  # bf16: 8-bit mantissa
+    assert not np.array_equal(_numpy(mixed_output), _numpy(float32_output))  # it did compute in bfloat16
+
+
+def test_with_precision_names_bad_arguments():
+    model = models.build("espcn", 3)
+    assert models.with_precision(model, "float32") is model
+    with pytest.raises(ValueError, match="`precision` must be one of .*Received: precision='float16'"):
+        models.with_precision(model, "float16")
+    inputs = keras.Input((None, None, 1))
+    with pytest.raises(ValueError, match="has no weights"):
+        models.with_precision(keras.Model(inputs, keras.layers.ReLU()(inputs)), "mixed_bfloat16")

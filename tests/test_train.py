@@ -327,11 +327,39 @@ def test_recipe_with_overrides_fields_and_says_so_in_the_note():
                                ({"batch_size": 0}, "`batch_size` must be a positive integer"),
                                ({"decay_every_steps": 2.5}, "`decay_every_steps` must be a positive integer"),
                                ({"learning_rate": -1.0}, "`learning_rate` must be a finite number > 0"),
-                               ({"loss": "huber"}, "loss must be one of")]:
+                               ({"loss": "huber"}, "loss must be one of"),
+                               ({"precision": "float16"}, "`precision` must be one of")]:
         with pytest.raises(ValueError, match=message):
             train.recipe_with("vdsr", **overrides)
     with pytest.raises(ValueError, match="no training recipe for 'srgan'"):
         train.recipe_with("srgan", learning_rate=1e-4)
+
+
+def test_mixed_bfloat16_run_checkpoints_float32_weights_and_publishes_them_evaluated_in_float32(tmp_path):
+    run_dir, published = tmp_path / "vdsr_x2", tmp_path / "published"
+    recipe = train.recipe_with("vdsr", precision="mixed_bfloat16")
+    model, saver = train.train("vdsr", 2, minutes=5, run_dir=run_dir, quick=True, recipe=recipe,
+                               model_arguments={"depth": 3, "filters": 8})
+    assert model.get_layer("conv_1").compute_dtype == "bfloat16" and model.outputs[0].dtype == "float32"
+    assert np.isfinite(saver.history["loss"]).all() and saver.epoch == 2
+    entry = train.publish("vdsr", 2, run_dir=run_dir, directory=published, datasets_to_report=("embedded",))
+    assert entry["training"]["recipe"]["precision"] == "mixed_bfloat16"
+    float32_model, _ = train.load_published("vdsr_x2", directory=published)
+    assert all(layer.compute_dtype == "float32" for layer in float32_model.layers)
+    for ours, theirs in zip(float32_model.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_a_run_recorded_before_the_precision_field_resumes_in_float32(quick_run):
+    path = quick_run / "run.json"
+    recorded = json.loads(path.read_text())
+    del recorded["recipe"]["precision"]
+    path.write_text(json.dumps(recorded))
+    _, saver = train.train("espcn", 3, minutes=5, run_dir=quick_run, quick=True)
+    assert saver.epoch >= 2
+    with pytest.raises(ValueError, match="recipe.precision: 'float32' recorded, 'mixed_bfloat16' requested"):
+        train.train("espcn", 3, minutes=5, run_dir=quick_run, quick=True,
+                    recipe=train.recipe_with("espcn", precision="mixed_bfloat16"))
 
 
 def test_cli_recipe_argument_is_recorded_in_the_run(tmp_path):

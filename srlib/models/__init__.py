@@ -30,6 +30,7 @@ from srlib.models.analysis import ModelCost, model_cost, receptive_field
 from srlib.models.espcn import espcn
 from srlib.models.fir import FIRUpsample
 from srlib.models.fsrcnn import fsrcnn, fsrcnn_for_new_scale, fsrcnn_s
+from srlib.models.precision import PRECISIONS, with_precision
 from srlib.models.sp_vdsr import sp_vdsr
 from srlib.models.srcnn import srcnn
 from srlib.models.srresnet import discriminator, srresnet
@@ -112,7 +113,7 @@ def build(name, scale=None, **kwargs):
 
 
 __all__ = [
-    "MODELS", "ModelCost", "ModelSpec", "FIRUpsample", "build", "discriminator", "espcn", "fsrcnn",
+    "MODELS", "PRECISIONS", "ModelCost", "ModelSpec", "FIRUpsample", "build", "discriminator", "espcn", "fsrcnn",
     "fsrcnn_for_new_scale", "fsrcnn_s", "model_cost", "receptive_field", "sp_vdsr", "srcnn", "srresnet",
-    "upscaler", "vdsr",
+    "upscaler", "vdsr", "with_precision",
 ]
