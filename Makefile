@@ -37,7 +37,7 @@ notebooks-clean: $(STAMP)  ## strip outputs before committing
 	$(BIN)/python -m srlib.notebook_tools strip notebooks/*.ipynb
 
 benchmarks: $(STAMP)  ## every benchmark; each prints ratios against a peer measured in the same run
-	for script in resize pipeline sp_vdsr inference; do $(BIN)/python benchmarks/$$script.py || exit 1; done
+	for script in resize pipeline sp_vdsr inference mixed_precision; do $(BIN)/python benchmarks/$$script.py || exit 1; done
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet jupyterlab==4.6.6 && $(BIN)/jupyter lab notebooks/
