@@ -36,9 +36,7 @@ def _load_model(arguments):
         if arguments.model and path.is_dir():
             from srlib.checkpoint import CheckpointSaver
             run = train.read_run(path, arguments.model) if (path / "run.json").is_file() else None
-            recipe = train.recipe_of_run(run) if run else train.RECIPES[arguments.model]
-            model = train.compiled_model(arguments.model, arguments.scale, recipe,
-                                         **_model_arguments(arguments, run))
+            model = train.restorable_model(arguments.model, arguments.scale, run, _model_arguments(arguments, run))
             if CheckpointSaver(path, model).restore() is None:
                 raise FileNotFoundError(f"--checkpoint {path}: no checkpoint in this folder")
             return model

@@ -267,7 +267,8 @@ def record_run(run_dir, settings, command=None, start=None):
         resumed_commands = recorded.pop("resumed_commands", [])
         recorded.pop("start", None)
         recorded.setdefault("validation", "Set5")  # runs recorded before it was: always Set5
-        recorded.get("recipe", {}).setdefault("precision", "float32")  # runs recorded before it was
+        if "precision" in settings.get("recipe", {}):  # a Recipe's, not a GanRecipe's
+            recorded.get("recipe", {}).setdefault("precision", "float32")  # runs recorded before it was
         differences = _differences(recorded, json.loads(json.dumps(settings)))
         if differences:
             raise ValueError(f"{path} records a different training ({'; '.join(differences)}); "
@@ -332,9 +333,7 @@ def publish(name, scale, run_dir=None, directory=CHECKPOINTS, datasets_to_report
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
     run = read_run(run_dir, name, scales)
     recipe = recipe_of_run(run)
-    # Evaluated in float32, as the published weights will run: a mixed-precision run's
-    # variables are float32 and load unchanged.
-    model = compiled_model(name, scales[0], dataclasses.replace(recipe, precision="float32"), **run["model_arguments"])
+    model = restorable_model(name, scales[0], run)
     saver = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr")
     last = saver.restore()
     if last is None:
@@ -367,6 +366,23 @@ def read_run(run_dir, name, scales=None):
 def recipe_of_run(run):
     """The :class:`Recipe` recorded in a run's ``run.json`` (a dict)."""
     return Recipe(**{**run["recipe"], "data": tuple(run["recipe"]["data"])})
+
+
+def restorable_model(name, scale, run=None, model_arguments=None):
+    """The compiled float32 model that a run's checkpoints restore into.
+
+    Built with the run's recipe (its optimizer's variables) and model arguments. A
+    mixed-precision run's variables are float32, so its checkpoints restore here too, and
+    evaluate as the published weights will run.
+
+    Args:
+        run: a ``run.json`` dict (:func:`read_run`); None: ``RECIPES[name]``.
+        model_arguments: constructor arguments; default the run's (``{}`` without a run).
+    """
+    recipe = recipe_of_run(run) if run else RECIPES[name]
+    if model_arguments is None:
+        model_arguments = run["model_arguments"] if run else {}
+    return compiled_model(name, scale, dataclasses.replace(recipe, precision="float32"), **model_arguments)
 
 
 def write_published(key, model, run, recipe, state, last, selection, directory=CHECKPOINTS,

@@ -112,7 +112,7 @@ def pretrained_state(pretrained_run, scale):
         ``{"run_dir", "checkpoint", "epoch", "step", "wall_time_minutes", "model_arguments"}``.
     """
     run = train.read_run(pretrained_run, "srresnet", [scale])
-    model = train.compiled_model("srresnet", scale, train.recipe_of_run(run), **run["model_arguments"])
+    model = train.restorable_model("srresnet", scale, run)
     state = checkpoint.CheckpointSaver(pretrained_run, model).restore()
     if state is None:
         raise FileNotFoundError(f"no checkpoint in {pretrained_run}: train SRResNet first "
@@ -126,7 +126,7 @@ def pretrained_state(pretrained_run, scale):
 def _load_pretrained(generator, pretrained, scale):
     """Copies the recorded SRResNet checkpoint into ``generator``."""
     run = train.read_run(pretrained["run_dir"], "srresnet", [scale])
-    model = train.compiled_model("srresnet", scale, train.recipe_of_run(run), **run["model_arguments"])
+    model = train.restorable_model("srresnet", scale, run)
     saver = checkpoint.CheckpointSaver(pretrained["run_dir"], model)
     if not (Path(pretrained["run_dir"]) / f"{pretrained['checkpoint']}.json").is_file():
         raise FileNotFoundError(f"{pretrained['run_dir']} no longer holds {pretrained['checkpoint']}, where this "

@@ -345,7 +345,9 @@ def test_mixed_bfloat16_run_checkpoints_float32_weights_and_publishes_them_evalu
     entry = train.publish("vdsr", 2, run_dir=run_dir, directory=published, datasets_to_report=("embedded",))
     assert entry["training"]["recipe"]["precision"] == "mixed_bfloat16"
     float32_model, _ = train.load_published("vdsr_x2", directory=published)
-    assert all(layer.compute_dtype == "float32" for layer in float32_model.layers)
+    restored = train.restorable_model("vdsr", 2, train.read_run(run_dir, "vdsr"))  # `evaluate --checkpoint RUN`
+    for evaluated in (float32_model, restored):
+        assert all(layer.compute_dtype == "float32" for layer in evaluated.layers)
     for ours, theirs in zip(float32_model.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(ours, theirs)
 
