@@ -45,6 +45,8 @@ class Recipe:
         clipnorm: gradient clipping by global norm (VDSR's high learning rate needs it).
         precision: ``"float32"`` or ``"mixed_bfloat16"`` (bfloat16 arithmetic, float32 weights
             and output: :func:`srlib.models.with_precision`); checkpoints are float32 either way.
+            The per-epoch validation measures the mixed-precision model being trained;
+            :func:`publish` and ``evaluate --checkpoint RUN`` measure the float32 one.
         note: how this differs from the paper.
     """
 

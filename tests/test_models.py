@@ -386,23 +386,30 @@ def test_srgan_networks_name_bad_arguments():
         models.srresnet(interpolation_skip="cubicx")
 
 
-@pytest.mark.parametrize("name, scale", [("vdsr", None), ("espcn", 3)])
-def test_mixed_bfloat16_copy_keeps_the_weights_and_a_float32_output(name, scale):
-    model = models.build(name, scale, **({"depth": 4, "filters": 16} if name == "vdsr" else {}))
+TRAINED_MODELS = [("srcnn", 3, {}), ("fsrcnn", 3, {}), ("fsrcnn_s", 3, {}), ("espcn", 3, {}),
+                  ("vdsr", 2, {"depth": 4, "filters": 16}), ("sp_vdsr", 2, {}), ("sp_vdsr_nearest", 2, {}),
+                  ("srresnet", 4, {"num_blocks": 2, "interpolation_skip": "bicubic"})]
+
+
+@pytest.mark.parametrize("name, scale, arguments", TRAINED_MODELS, ids=[case[0] for case in TRAINED_MODELS])
+def test_mixed_bfloat16_copy_keeps_the_weights_and_a_float32_output(name, scale, arguments):
+    model = models.build(name, scale, **arguments)
     mixed = models.with_precision(model, "mixed_bfloat16")
-    assert [layer.name for layer in mixed.layers] == [layer.name for layer in model.layers]
-    computes = {layer.name: layer.compute_dtype for layer in mixed.layers}
-    output_layer = [layer for layer in model.layers if layer.weights][-1].name
-    assert computes[model.layers[1].name] == "bfloat16" and computes[output_layer] == "float32"
-    assert computes[model.layers[-1].name] == "float32"  # the residual add / depth-to-space after it
-    assert all(variable.dtype == "float32" for variable in mixed.weights)
+    # the checkpoint saver pairs variables by position: the same paths in the same order
+    assert [variable.path for variable in mixed.variables] == [variable.path for variable in model.variables]
+    assert all(variable.dtype == "float32" for variable in mixed.variables)
     for ours, theirs in zip(mixed.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(ours, theirs)
-    images = _images((2, 18, 18, 1), seed=0)
-    mixed_output, float32_output = mixed(images), model(images)
-    assert mixed_output.dtype == "float32"
-    np.testing.assert_allclose(_numpy(mixed_output), _numpy(float32_output), atol=0.05)  # bf16: 8-bit mantissa
-    assert not np.array_equal(_numpy(mixed_output), _numpy(float32_output))  # it did compute in bfloat16
+    output_layer = [layer for layer in mixed.layers if layer.weights][-1]
+    assert output_layer.input.dtype == "bfloat16" and output_layer.compute_dtype == "float32"
+    batch = _inputs_for(model, 12, 12, scale)
+    assert mixed(batch).dtype == "float32"
+    # With the output layer zeroed, what is left is the skip branch (identity, Lanczos-3, bicubic...)
+    # and the tail after the output layer: all float32, so exactly the float32 model's output.
+    for copy in (model, mixed):
+        copy.get_layer(output_layer.name).set_weights(
+            [np.zeros_like(weight) for weight in copy.get_layer(output_layer.name).get_weights()])
+    np.testing.assert_array_equal(_numpy(mixed(batch)), _numpy(model(batch)))
 
 
 def test_with_precision_names_bad_arguments():
