@@ -19,14 +19,13 @@ rounds of each round's median step, and the ratio is float32 / mixed bfloat16.
 
 import argparse
 import dataclasses
-import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from sp_vdsr import machine_description
+from sp_vdsr import _StepTimer, machine_description
 from srlib import data, models, train
 
 SCALES = {"vdsr": 2, "fsrcnn": 3, "espcn": 3, "srcnn": 3, "sp_vdsr": 2}
@@ -39,18 +38,6 @@ def bfloat16_flags():
     flags = set(cpuinfo.read_text().split()) if cpuinfo.is_file() else set()
     found = sorted(flag for flag in flags if "bf16" in flag)
     return ", ".join(found) or "none"
-
-
-class _StepTimer(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
 
 
 def measure(name, steps=10, rounds=3, seed=0, verbose=True):
