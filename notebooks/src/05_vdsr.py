@@ -229,9 +229,9 @@ plt.show()
 #   command continues the last):
 #   `python -m srlib train --model vdsr --scale 2 3 4 --minutes 180`, then
 #   `python -m srlib publish --model vdsr --scale 2 3 4` copies the last epoch to `checkpoints/`
-#   (the shipped weights section 7 uses when they exist; the shipped `vdsr_x234` had 164 of the
-#   180 minutes in two runs, the second continuing the first's weights with `--initial-weights
-#   vdsr_x234` at a rate of 2.5·10⁻⁴, as its description there says). **This notebook's full setting** runs the
+#   (the shipped weights section 7 uses when they exist; the shipped `vdsr_x234` had 130 of the
+#   180 minutes in one run in mixed bfloat16, below, which doubles the steps per hour on this
+#   CPU, with the rate halved every 5,000 steps instead of 2,000, as its description there says). **This notebook's full setting** runs the
 #   same recipe for one hour, with 250-step epochs so that the curves have a few points; raise
 #   `MINUTES` to 180 for the whole recipe.
 # * **Paper recipe (GPU, not run here):** SGD, momentum 0.9, weight decay 10⁻⁴, learning rate
