@@ -2,9 +2,9 @@
 
     python benchmarks/mixed_precision.py [--models vdsr fsrcnn espcn] [--steps 10] [--rounds 3]
 
-``Recipe.precision = "mixed_bfloat16"`` (:func:`srlib.models.with_precision`) computes every
-layer before the output layer in bfloat16 and keeps the weights, the output layer and what
-follows it in float32. Whether that is faster depends on the hardware: a CPU with
+``Recipe.precision = "mixed_bfloat16"`` (:func:`srlib.models.with_precision`) computes the
+layers that feed the output layer in bfloat16 and keeps the weights, the output layer, what
+follows it and any branch that bypasses the body (an interpolation skip) in float32. Whether that is faster depends on the hardware: a CPU with
 AVX512_BF16 or AMX (``bf16 flags`` below) has bfloat16 convolutions in oneDNN; without them
 TensorFlow converts back and forth and bfloat16 is slower.
 

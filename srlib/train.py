@@ -4,7 +4,9 @@
 ``model.fit`` from a :class:`Recipe`, validates under the paper protocol every
 epoch, checkpoints everything (:class:`srlib.checkpoint.CheckpointSaver`) into a
 run folder, and stops at a wall-clock budget summed over resumed runs. Run the
-same command again and it continues where it stopped, bit for bit.
+same command again and it continues from the last checkpoint with the same weights,
+optimizer state, data order and wall-clock count (bit for bit only with
+``tf.config.experimental.enable_op_determinism()``, as :mod:`srlib.checkpoint` explains).
 ``python -m srlib publish`` then evaluates the run's weights on Set5/Set14, copies its weights
 to ``checkpoints/`` and records how they were made in ``checkpoints/manifest.json``.
 
@@ -42,7 +44,8 @@ class Recipe:
         steps_per_epoch: steps between validations and checkpoints.
         loss: ``"mse"`` (the papers') or ``"l1"``.
         data: training set name(s).
-        clipnorm: gradient clipping by global norm (VDSR's high learning rate needs it).
+        clipnorm: Keras' ``clipnorm``: each variable's gradient is rescaled to at most this
+            norm, separately (not one global norm); VDSR's high learning rate needs it.
         precision: ``"float32"`` or ``"mixed_bfloat16"`` (bfloat16 arithmetic, float32 weights
             and output: :func:`srlib.models.with_precision`); checkpoints are float32 either way.
             The per-epoch validation measures the mixed-precision model being trained;
@@ -63,14 +66,14 @@ class Recipe:
 
 
 RECIPES = {
-    # SRCNN runs at HR resolution (57k MACs per pixel, 23x ESPCN's at x3): about 30-50 ms per batch
-    # of 16 36x36 patches, so an hour holds 60k-100k steps, and the rate halves two or three times.
+    # SRCNN runs at HR resolution (57k MACs per pixel, 23x ESPCN's at x3): the shipped srcnn_x3 ran
+    # 129,500 steps of 16 36x36 patches in its hour (28 ms each), so the rate halved four times.
     "srcnn": Recipe(hr_patch_size=36, decay_every_steps=30_000, data=("T91", "BSD200"),
                     note="Adam 1e-3 (as ESPCN and FSRCNN) on T91+BSD200 36x36 HR patches instead of SGD "
                          "1e-4/1e-5 on ImageNet 33x33 sub-images for 10^8 steps"),
-    # Halving every 60k steps: at 30-100 steps/s these small models reach 150k-200k steps in an
-    # hour, and halving every 20k (the first recipes) left the last 40 minutes at a rate too
-    # small to learn anything (ESPCN x3 stopped improving at 32.3 dB).
+    # Halving every 60k steps: FSRCNN runs about 66 steps/s here (218,500 steps in the shipped
+    # weights' 55-minute run, about 4 halvings an hour); halving every 20k (the first recipes) left
+    # the last 40 minutes at a rate too small to learn anything (ESPCN x3 stopped at 32.3 dB).
     "fsrcnn": Recipe(hr_patch_size=48, decay_every_steps=60_000, data=("T91", "BSD200"),
                      note="Adam 1e-3 on T91+BSD200 (291 images) 48x48 HR patches; the paper: T91 then General-100"),
     "fsrcnn_s": Recipe(hr_patch_size=48, decay_every_steps=60_000, data=("T91", "BSD200"), note="as fsrcnn"),
@@ -80,8 +83,9 @@ RECIPES = {
     "espcn": Recipe(hr_patch_size=48, batch_size=32, decay_every_steps=75_000, data=("T91", "BSD200"),
                     note="Adam 1e-3 on T91+BSD200 (291 images), batches of 32; the paper: 17x17 LR patches "
                          "from ImageNet"),
-    # VDSR-20 runs about 6k steps an hour on 2 cores (0.58 s per batch of 16 48x48 patches on a
-    # quiet machine, 0.94 s beside other jobs). Halving every 4,000 steps (the 3-hour recipe before
+    # VDSR-20 ran about 6,500 float32 steps an hour on 2 cores (9,500 steps in 86.5 and in 78
+    # minutes: about 0.5 s per batch of 16 48x48 patches with the per-epoch validation; the bare
+    # step is 0.38 s in benchmarks/mixed_precision.py). Halving every 4,000 steps (the 3-hour recipe before
     # this one) left Set5 x2 swinging +-0.3 dB between epochs at 2.5e-4 after 10k steps: Adam needs a
     # smaller rate to settle a plain 20-layer network. Every 2,000 steps takes it to ~6e-5 by 9k steps
     # (a 90-minute run, one session) and to ~4e-6 by 17k (three hours); the paper divides by 10 three times.

@@ -141,7 +141,7 @@ print(f"a 1920x1080 output: {full_hd / 1e12:.2f} TMACs per frame, at every scale
 # Below: the same 20-layer network (16 filters here, to keep the cell short), the same
 # multi-scale batches, three optimizers: plain SGD at 0.1, SGD at 0.1 with adjustable clipping
 # (`θ = 0.01`, our choice), and what our CPU recipe uses instead: **Adam at 10⁻³ with `clipnorm`**
-# (the whole gradient rescaled to a norm of at most 0.4; Adam's steps are already bounded
+# (each variable's gradient rescaled to a norm of at most 0.4, one variable at a time; Adam's steps are already bounded
 # by its learning rate, the clipping guards the first steps). Training loss per step (the
 # running mean over the steps so far, as `fit` reports it):
 
@@ -221,9 +221,9 @@ plt.show()
 #   pollutes a real one). It barely leaves its initialisation and is not the paper's network:
 #   the numbers below then only prove the cells run.
 # * **CPU recipe:** `train.RECIPES["vdsr"]`: VDSR-20, Adam, learning rate 10⁻³ halved every
-#   2,000 steps (four halvings in 90 minutes, eight in three hours; the paper divides its rate by
-#   ten three times),
-#   gradients clipped to a global norm of 0.4, MSE, batches of 16 random 48×48 HR
+#   2,000 steps (our float32 runs made about 6,500 steps an hour, so four halvings in 90 minutes
+#   and nine in three hours; the paper divides its rate by ten three times),
+#   each variable's gradient clipped to a norm of 0.4 (Keras' `clipnorm`), MSE, batches of 16 random 48×48 HR
 #   patches (Y, one of ×2/×3/×4 per batch) from the 291 images (T91 + BSD200), 500 steps per
 #   epoch, **three hours** on 2 CPU cores, which may take several sessions (each run of the same
 #   command continues the last):
@@ -239,8 +239,9 @@ plt.show()
 #   41×41, 80 epochs (9,960 iterations), about four hours on a Titan Z GPU.
 #
 # One step of VDSR-20 on 16 patches of 48×48 costs about 3·16·48²·665k ≈ 74 GMACs (forward and
-# backward): 0.58 s on 2 quiet CPU cores (about 250 GFLOP/s), so an hour is about 6,000 steps of
-# 16 patches, against the paper's 9,960 batches of 64. Re-running the training cell resumes from the newest checkpoint in `RUN_DIR`;
+# backward): 0.38 s on 2 quiet CPU cores in `benchmarks/mixed_precision.py` (about 390 GFLOP/s),
+# about 0.5 s with the data pipeline and the per-epoch validation, so an hour is about 6,500 steps of
+# 16 patches in float32, against the paper's 9,960 batches of 64. Re-running the training cell resumes from the newest checkpoint in `RUN_DIR`;
 # the time budget counts over all resumed runs.
 #
 # **Mixed precision.** A recipe's `precision="mixed_bfloat16"` (on the command line
@@ -372,8 +373,8 @@ print(evaluate.published_vs_ours("vdsr", [(results[dataset_name, scale, "vdsr"],
 # * Our CPU recipe does not use the paper's SGD at 0.1 with adjustable clipping but Adam at
 #   10⁻³ with `clipnorm=0.4`; section 3 shows what each does in the first steps (below).
 # * A gap to the published row is expected from the budget: the paper trained on 9,960 batches
-#   of 64 patches of 41×41 with SGD; the CPU recipe gets about 6,000 batches of 16 patches of
-#   48×48 an hour on 2 CPU cores (the count for the evaluated model is below).
+#   of 64 patches of 41×41 with SGD; the CPU recipe gets about 6,500 batches of 16 patches of
+#   48×48 an hour on 2 CPU cores in float32 (twice that in mixed bfloat16) (the count for the evaluated model is below).
 
 # %%
 if QUICK:

@@ -2,8 +2,8 @@
 
 On a CPU with AVX512_BF16 or AMX (or a recent GPU), convolutions in bfloat16 run about
 twice as fast as in float32 for a 64-filter network such as VDSR-20: on this project's
-2-core training machine, a training step on a fixed batch of 16 48x48 patches took 417 ms
-in float32 and 202 ms in mixed bfloat16 (``benchmarks/mixed_precision.py`` measures it on
+2-core training machine, a training step on a fixed batch of 16 48x48 patches took 384 ms
+in float32 and 190 ms in mixed bfloat16 (``benchmarks/mixed_precision.py`` measures it on
 yours). The small models gain little or lose (ESPCN 1.13x, FSRCNN 0.77x in the same run):
 their time goes elsewhere than large convolutions.
 
