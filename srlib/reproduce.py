@@ -131,7 +131,8 @@ def evaluate_all(datasets_=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_
                    "training": {"data": record.get("data"), "optimizer_steps": record.get("optimizer_steps"),
                                 "wall_time_minutes": record.get("wall_time_minutes"),
                                 "machine": record.get("machine"), "command": record.get("command"),
-                                "quick_mode": record.get("quick_mode", False)}}
+                                "quick_mode": record.get("quick_mode", False),
+                                "earlier_stages": _earlier_stages(record)}}
         rows.append(_row(result, dataset, scale, name, "trained", int(entry["parameters"]),
                          train.published_name(entry), details))
     return {
@@ -166,6 +167,24 @@ def _number(value, digits=2, signed=False):
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
+def _earlier_stages(record):
+    """What the weights went through before their last run, in words, or ``None``.
+
+    A run started from published weights (``started_from``) counts them in its totals but may
+    have used other data; a GAN's generator started from a pretraining run that its totals
+    leave out. Either way the budget column has to say so.
+    """
+    started_from, pretrained = record.get("started_from"), record.get("pretrained")
+    if started_from:
+        data = "+".join(started_from.get("data") or []) or "?"
+        return (f"of which the first {started_from.get('optimizer_steps'):,} steps, "
+                f"{started_from.get('wall_time_minutes')} min, on {data} ({started_from.get('key')})")
+    if pretrained:
+        return (f"after {pretrained.get('step'):,} steps, {pretrained.get('wall_time_minutes')} min "
+                f"of pretraining (run {pretrained.get('run_dir')}), not counted here")
+    return None
+
+
 def _budget(row):
     record = row.get("training")
     if not record:
@@ -174,6 +193,8 @@ def _budget(row):
     steps = record.get("optimizer_steps")
     steps = f"{steps:,} steps" if isinstance(steps, int) else "? steps"
     text = f"{data}, {steps}, {record.get('wall_time_minutes')} min on {record.get('machine')}"
+    if record.get("earlier_stages"):
+        text += f"; {record['earlier_stages']}"
     return text + (" (quick mode: smoke test)" if record.get("quick_mode") else "")
 
 

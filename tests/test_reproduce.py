@@ -138,3 +138,25 @@ def test_main_returns_an_exit_status(checkpoints, empty_data, tmp_path, capsys):
     assert json.loads((tmp_path / "results.json").read_text())["rows"] == []
     assert "No dataset could be evaluated" in (tmp_path / "RESULTS.md").read_text()
     assert reproduce.main_check(tmp_path / "elsewhere", checkpoints) == 1
+
+
+def _row_with_training(**record):
+    base = {"data": ["T91", "BSD200"], "optimizer_steps": 327_000, "wall_time_minutes": 115.3, "machine": "CPU"}
+    base.update(record)
+    base["earlier_stages"] = reproduce._earlier_stages(base)
+    return {"training": base}
+
+
+def test_budget_names_the_data_and_steps_of_the_weights_a_run_started_from():
+    row = _row_with_training(started_from={"data": ["T91"], "optimizer_steps": 108_500, "wall_time_minutes": 60.2,
+                                           "key": "fsrcnn_x3"})
+    budget = reproduce._budget(row)
+    assert budget.startswith("T91+BSD200, 327,000 steps, 115.3 min on CPU; ")
+    assert "the first 108,500 steps, 60.2 min, on T91 (fsrcnn_x3)" in budget
+
+
+def test_budget_says_a_gan_pretraining_is_not_in_its_totals():
+    row = _row_with_training(optimizer_steps=1_300, wall_time_minutes=47.2,
+                             pretrained={"step": 8_000, "wall_time_minutes": 93.2, "run_dir": "srresnet_x4"})
+    assert "after 8,000 steps, 93.2 min of pretraining (run srresnet_x4), not counted here" in reproduce._budget(row)
+    assert reproduce._earlier_stages({"data": ["T91"]}) is None
