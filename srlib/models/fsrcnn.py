@@ -20,8 +20,9 @@ def fsrcnn(scale, channels=1, d=56, s=12, m=4):
     The deconvolution has no activation and stays a separate op: the TFLite GPU
     delegate rejects ``TRANSPOSE_CONV`` with a fused activation. With 'same'
     padding, LR pixel ``i`` lands its kernel centre on HR pixel
-    ``i * scale + (scale - 1) // 2``: exact for odd scales, half a pixel off
-    the MATLAB grid for even ones, which the 9x9 kernel learns to absorb.
+    ``i * scale + scale // 2``: MATLAB's grid puts it at ``i * scale + (scale - 1) / 2``,
+    so this is exact for odd scales and half an HR pixel to the right for even ones,
+    which the 9x9 kernel learns to absorb.
 
     Args:
         scale: int, upscaling factor, >= 2.
