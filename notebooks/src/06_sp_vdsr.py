@@ -385,7 +385,8 @@ plt.show()
 # VDSR computes every pixel with the same ones. Where the phases disagree, the output carries a
 # faint grid of period 2. `srlib.metrics.checkerboard_ratio` measures it in the error spectrum:
 # the energy at the grid frequencies over that around them, about 1 for no grid pattern and
-# above 50 for a 2 % modulation of period 2 (`tests/test_metrics.py`).
+# far above 1 for a faint grid (`tests/test_metrics.py` checks that a 2 % modulation of period
+# 2 on a photo raises it more than tenfold).
 
 # %%
 race_upscalers = {"Lanczos-3": "lanczos3", **{label: models.upscaler(network) for label, network in race_networks.items()}}
@@ -502,9 +503,12 @@ for dataset_name in ["Set5", "Set14"]:
 # 2. **Deeper at the same cost.** SP-VDSR's body costs a quarter of VDSR's per layer at ×2. Train
 #    `compiled("sp_vdsr", depth=9, filters=16)` against the 5×8 one for the same training time
 #    (`train_for` with a new run name). Predict first: which wins after 5 minutes, and after 20?
-# 3. **Count the base.** The Lanczos-3 base costs 17.5 MACs per output pixel at ×2. Derive it:
-#    each phase of a separable ×2 `FIRUpsample` is a 1-D filter applied along rows, then columns;
-#    count the taps of a Lanczos-3 phase (its kernel spans 6 input pixels). Check below.
+# 3. **Count the base.** `model_cost` charges the Lanczos-3 base 17.5 MACs per output pixel at ×2.
+#    Derive it from `FIRUpsample.build`: at LR resolution, a 7-tap convolution along the rows
+#    from 1 channel to 2 (one per row phase), then a 7-tap convolution along the columns from
+#    those 2 channels to 4 (its kernel is dense, zeros included), then depth-to-space. Then count
+#    the MACs that do work: each Lanczos-3 ×2 phase has 6 non-zero taps per axis. What share of
+#    the dense count is multiplications by zero? Check the dense count below.
 
 # %%
 # Check for exercise 3: fill in your count of MACs per output pixel and run this cell.
