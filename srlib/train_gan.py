@@ -267,8 +267,10 @@ def shipped_pair(scale, recipe, directory=train.CHECKPOINTS, model_arguments=Non
         return None, f"{' and '.join(missing)} not shipped"
     srresnet, srgan = shipped["srresnet"].entry, shipped["srgan"].entry
     start = srgan["training"]["pretrained"]
-    same_architecture = srgan["model_arguments"] == srresnet["model_arguments"]
-    if start["step"] != srresnet["training"]["optimizer_steps"] or not same_architecture:
+    if srgan["model_arguments"] != srresnet["model_arguments"]:
+        return None, (f"the shipped srgan_x{scale} was built with {srgan['model_arguments']}, the shipped "
+                      f"srresnet_x{scale} with {srresnet['model_arguments']}: not a pair")
+    if start["step"] != srresnet["training"]["optimizer_steps"]:
         return None, (f"the shipped srgan_x{scale} started from {start['step']:,} SRResNet steps, the shipped "
                       f"srresnet_x{scale} has {srresnet['training']['optimizer_steps']:,}: not a pair")
     if model_arguments is not None:

@@ -137,6 +137,14 @@ def test_shipped_pair_only_when_paired_and_trained_alike(runs, tmp_path):
     assert train_gan.shipped_pair(4, GAN_RECIPE, tmp_path, model_arguments=TINY_GENERATOR)[0]
     pair, reason = train_gan.shipped_pair(4, GAN_RECIPE, tmp_path, model_arguments={**TINY_GENERATOR, "num_blocks": 2})
     assert pair is None and "built with" in reason
+    manifest_path = tmp_path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    arguments = manifest["models"]["srresnet_x4"]["model_arguments"]
+    skip = "lanczos3" if arguments.get("interpolation_skip") == "bicubic" else "bicubic"  # adds no weights
+    manifest["models"]["srresnet_x4"]["model_arguments"] = {**arguments, "interpolation_skip": skip}
+    manifest_path.write_text(json.dumps(manifest))
+    pair, reason = train_gan.shipped_pair(4, GAN_RECIPE, tmp_path)
+    assert pair is None and f"'interpolation_skip': '{skip}'" in reason and "not a pair" in reason
 
 
 def test_mse_content_is_measured_on_the_papers_range():
