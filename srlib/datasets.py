@@ -217,8 +217,15 @@ def _download(info, root):
         if not info.sha256:
             print(f"{info.name}: downloaded {archive.name}, sha256 {seen} (not pinned in the registry)")
     with tempfile.TemporaryDirectory(dir=root, prefix=f".{info.name}-") as scratch:
-        _extract(archive, scratch)
-        found = _image_folder(Path(scratch), info)
+        try:
+            _extract(archive, scratch)
+            found = _image_folder(Path(scratch), info)
+        except (tarfile.TarError, zipfile.BadZipFile, OSError) as error:
+            # A cached archive that cannot be used (an HTML error page saved under the archive's
+            # name, a truncated file) would fail the same way on every call: remove it.
+            archive.unlink()
+            raise OSError(f"{archive} is not a usable {info.name} archive ({error}); it was deleted, "
+                          f"so the next call downloads it again") from error
         final = root / info.name
         if final.exists():
             shutil.rmtree(final)
@@ -253,7 +260,8 @@ def load_images(name, limit=None, download=True):
 
     Args:
         name: registered name (``"Set5"``, ``"embedded"``, ...) or a folder path.
-        limit: load only the first ``limit`` images (sorted by file name). Default all.
+        limit: load only the first ``limit`` images in the dataset's order (sorted file
+            names for folders, the listed order for ``"embedded"``). Default all.
         download: allow downloading a missing dataset. Default True.
 
     Returns:

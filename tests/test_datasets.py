@@ -75,6 +75,17 @@ def test_checksum_mismatch_keeps_nothing(data_root, mirror_server, monkeypatch):
     assert not list((data_root / ".downloads").iterdir())
 
 
+def test_a_broken_cached_archive_is_named_and_removed(data_root, monkeypatch):
+    _register(monkeypatch, "http://127.0.0.1:9/Tiny_HR.zip", None)  # never fetched: the cache is used
+    archive = data_root / ".downloads" / "Tiny_HR.zip"
+    archive.parent.mkdir()
+    archive.write_text("<html>503 Service Unavailable</html>")  # what a failed download can leave
+    with pytest.raises(datasets.DatasetNotFoundError) as error:
+        datasets.resolve("Tiny")
+    assert str(archive) in str(error.value) and "not a usable Tiny archive" in str(error.value)
+    assert not archive.exists() and not (data_root / "Tiny").exists()
+
+
 def test_offline_error_names_paths_and_url(data_root, monkeypatch):
     _register(monkeypatch, "http://127.0.0.1:9/Tiny_HR.zip", None)  # port 9: nothing listens
     with pytest.raises(datasets.DatasetNotFoundError) as error:
