@@ -108,12 +108,6 @@ def _load_rgb_images(images, greyscale, min_size, limit):
     return large
 
 
-
-
-
-
-
-
 def _epoch_order(epoch_key, examples, num_images):
     """Image index of each example: a stateless permutation of all images per pass."""
     passes, positions = examples // num_images, examples % num_images
@@ -216,32 +210,14 @@ def _perspective_transforms(key, batch_size, size, augmentations):
     return tf.where(chosen[:, None], transforms, identity)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # ----------------------------------------------------------------------------
 # Degradation: HR -> LR, and the output format.
 # ----------------------------------------------------------------------------
 
 
-
-
 def _quantize(images):
     """Rounds [0, 1] values to 8 bits as imresize does for uint8 (half away from zero)."""
     return tf.floor(tf.clip_by_value(images, 0.0, 1.0) * 255.0 + 0.5) / 255.0
-
-
 
 
 def _degrade(hr, key, scale, recipe):

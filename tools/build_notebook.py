@@ -1,7 +1,8 @@
 """Builds a notebook from a percent-format script (``# %%`` code, ``# %% [markdown]`` text).
 
-The notebooks are edited as .ipynb in Jupyter; this tool exists so that a notebook
-can also be drafted as a plain script and reviewed as a diff:
+The drafts in ``notebooks/src/*.py`` are the source of the notebooks (they review as plain
+diffs); ``make notebooks`` runs this tool on each, and a test fails when a committed notebook
+differs from its draft:
 
     python tools/build_notebook.py draft.py notebooks/NN_topic.ipynb
 """
