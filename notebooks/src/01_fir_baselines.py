@@ -232,7 +232,8 @@ plt.show()
 
 # %% [markdown]
 # ## Published vs ours
-# The protocol check: the bicubic row, all images of each set, next to the published one.
+# The protocol check: the bicubic row (PSNR and SSIM), all images of each set, next to the
+# published one (its sources are in `srlib/resources/published.json`).
 
 # %%
 print(evaluate.PROTOCOL)
@@ -241,11 +242,13 @@ for dataset_name in table_datasets:
     for scale in scales:
         ours = evaluate.evaluate("bicubic", dataset_name, scale)
         published = evaluate.published_psnr("bicubic", dataset_name, scale)
-        rows.append((dataset_name, scale, published, ours.psnr_y, ours.ssim_y))
-print(f"{'dataset':<8} {'scale':>5} {'published':>10} {'ours':>8} {'diff':>7} {'SSIM':>7}")
-for dataset_name, scale, published, ours_psnr, ours_ssim in rows:
+        published_ssim = evaluate.published_ssim("bicubic", dataset_name, scale)
+        rows.append((dataset_name, scale, published, ours.psnr_y, published_ssim, ours.ssim_y))
+print(f"{'dataset':<8} {'scale':>5} {'published':>10} {'ours':>8} {'diff':>7} {'SSIM published / ours':>22}")
+for dataset_name, scale, published, ours_psnr, published_ssim, ours_ssim in rows:
+    published_ssim_text = "-" if published_ssim is None else f"{published_ssim:.4f}"
     print(f"{dataset_name:<8} {'x' + str(scale):>5} {published:>10.2f} {ours_psnr:>8.2f} "
-          f"{ours_psnr - published:>+7.2f} {ours_ssim:>7.4f}")
+          f"{ours_psnr - published:>+7.2f} {published_ssim_text:>13} / {ours_ssim:.4f}")
 
 # %% [markdown]
 # ## Conclusions
