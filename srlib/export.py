@@ -34,6 +34,8 @@ Keras model on real image tiles.
 import collections
 import dataclasses
 import json
+import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -327,9 +329,25 @@ def export_tflite(model, path, tile_shape=(64, 64), mode="float32", representati
     two_inputs = len(model.inputs) == 2
     interpolation = interpolation or ("lanczos3" if two_inputs else "bicubic")
     data = convert(model, tile_shape, mode, representative_images, scale, interpolation)
-    files.atomic_write(path, lambda handle: handle.write(data))
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"output folder does not exist: {path.parent}")
+    # The card is measured on a temporary copy: an earlier export at `path` and its card stay
+    # untouched (and consistent) until both new files are complete.
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.stem}-") as scratch:
+        draft = Path(scratch) / path.name
+        draft.write_bytes(data)
+        card = _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads)
+        card_path(path).unlink(missing_ok=True)  # never a new model beside the old model's card
+        files.publish_permissions(draft)
+        os.replace(draft, path)
+    files.atomic_write(card_path(path), lambda handle: handle.write(json.dumps(card.to_dict(), indent=2).encode()))
+    return card
 
-    network = TFLiteNetwork(path, num_threads=num_threads, interpolation=interpolation, context=0)
+
+def _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads):
+    """The :class:`ModelCard` of the TFLite file ``draft``, which will be published as ``path``."""
+    two_inputs = len(model.inputs) == 2
+    network = TFLiteNetwork(draft, num_threads=num_threads, interpolation=interpolation, context=0)
     input_sizes = [tile_shape] + ([(tile_shape[0] * network.scale, tile_shape[1] * network.scale)]
                                   if two_inputs else [])
     cost = models.model_cost(model, input_sizes if two_inputs else tile_shape)
@@ -338,12 +356,12 @@ def export_tflite(model, path, tile_shape=(64, 64), mode="float32", representati
     kept = [max(size - 2 * context, 1) for size in tile_shape]
     overhead = tile_shape[0] * tile_shape[1] / (kept[0] * kept[1])
     variant = interpolation_input_of(model)
-    card = ModelCard(
+    return ModelCard(
         name=name or model.name,
         path=str(path),
         mode=mode,
         tensorflow_version=tf.__version__,
-        file_size_bytes=path.stat().st_size,
+        file_size_bytes=draft.stat().st_size,
         tile_shape=tile_shape,
         output_tile_shape=tuple(size * network.scale for size in tile_shape),
         channels=network.channels,
@@ -357,15 +375,13 @@ def export_tflite(model, path, tile_shape=(64, 64), mode="float32", representati
         receptive_field=radius,
         context=context,
         tiling_overhead=overhead,
-        ops=[f"{op} v{version}" for op, version in op_list(read_tflite(path))],
-        latency_ms_per_tile=measure_latency(path, latency_runs, num_threads),
+        ops=[f"{op} v{version}" for op, version in op_list(read_tflite(draft))],
+        latency_ms_per_tile=measure_latency(draft, latency_runs, num_threads),
         latency_threads=num_threads,
         latency_runs=latency_runs,
         macs_per_second_needed={label: cost.macs_per_output_pixel * height * width * TARGET_FPS
                                 for label, (height, width) in TARGET_OUTPUTS},
     )
-    files.atomic_write(card_path(path), lambda handle: handle.write(json.dumps(card.to_dict(), indent=2).encode()))
-    return card
 
 
 def parity_psnr(keras_model, tflite_path, images, count=8, seed=0, scale=None):

@@ -3,7 +3,6 @@
 import json
 
 import keras
-import numpy as np
 import pytest
 
 from srlib import datasets, export, gpu_check, models
@@ -42,7 +41,8 @@ def test_quantized_exports_report_their_psnr(tmp_path, photos, mode):
     card = export.export_tflite(model, path, TILE, mode, representative_images=photos, latency_runs=2)
     psnr = export.parity_psnr(model, path, photos)
     print(f"espcn {mode}: {psnr:.1f} dB, {card.file_size_bytes} bytes, ops {card.ops}")
-    assert np.isfinite(psnr)
+    # Measured 57.8 dB (dynamic_int8) and 45.6 dB (int8) here: a broken quantisation lands far lower.
+    assert psnr >= {"dynamic_int8": 45.0, "int8": 35.0}[mode]
     if mode == "int8":  # int8 activations behind float32 input/output; reported, not hidden, by the GPU check
         assert card.ops[0].startswith("QUANTIZE") and card.ops[-1].startswith("DEQUANTIZE")
         assert gpu_check.check_gpu_compatibility(path)
@@ -69,6 +69,21 @@ def test_model_card(tmp_path):
     for fact in ("MACs/output pixel", "ms/tile", "720p->1440p", "1080p->2160p", "DEPTH_TO_SPACE"):
         assert fact in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["espcn.tflite", "espcn.tflite.card.json"]  # no temp files
+
+
+def test_a_failed_export_leaves_the_earlier_model_and_card_as_they_were(tmp_path, monkeypatch):
+    path = tmp_path / "espcn.tflite"
+    export.export_tflite(_build("espcn", 3), path, TILE, "float16", latency_runs=1)
+    before = path.read_bytes(), export.card_path(path).read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # e.g. Ctrl-C while the latency of the new model is measured
+
+    monkeypatch.setattr(export, "measure_latency", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        export.export_tflite(_build("espcn", 3), path, TILE, "float32", latency_runs=1)
+    assert (path.read_bytes(), export.card_path(path).read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["espcn.tflite", "espcn.tflite.card.json"]
 
 
 def test_sp_vdsr_interpolation_variants_in_the_card(tmp_path):
