@@ -311,7 +311,13 @@ def _atomic_json(path, payload):
 
 def read_manifest(directory=CHECKPOINTS):
     path = Path(directory) / "manifest.json"
-    return json.loads(path.read_text()) if path.is_file() else {"models": {}}
+    if not path.is_file():
+        return {"models": {}}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); restore it (e.g. `git checkout {path}`) "
+                         "before publishing or loading weights") from error
 
 
 SELECTIONS = ("last", "best")
@@ -419,6 +425,7 @@ def write_published(key, model, run, recipe, state, last, selection, directory=C
                                                         "ssim_y": round(result.ssim_y, 4), "images": result.images}
     directory = Path(directory)
     directory.mkdir(exist_ok=True)
+    manifest = read_manifest(directory)  # first: an unreadable manifest stops us before any file changes
     weights_file = directory / f"{key}.weights.h5"
     with tempfile.TemporaryDirectory(dir=directory) as scratch:
         temporary = Path(scratch) / weights_file.name
@@ -427,15 +434,24 @@ def write_published(key, model, run, recipe, state, last, selection, directory=C
         inference_model = models.build(run["model"], scales[0], **run["model_arguments"])
         inference_model.set_weights(model.get_weights())
         inference_model.save_weights(temporary)
+        entry = _manifest_entry(model, run, recipe, state, last, selection, command, extra_training,
+                                weights_file.name, _sha256(temporary), results)
+        # Everything is computed: only two renames remain, weights then manifest.
         os.replace(temporary, weights_file)
+    manifest["protocol"] = evaluate.PROTOCOL
+    manifest["models"][key] = entry
+    _atomic_json(directory / "manifest.json", manifest)
+    return entry
+
+
+def _manifest_entry(model, run, recipe, state, last, selection, command, extra_training, weights_name, sha256, results):
+    """The manifest record of published weights (see :func:`write_published`)."""
     history = state.history or {}
     start = run.get("start")  # the published weights the run started from, if any
     before_steps, before_minutes = (start["optimizer_steps"], start["wall_time_minutes"]) if start else (0, 0.0)
-    manifest = read_manifest(directory)
-    manifest["protocol"] = evaluate.PROTOCOL
-    manifest["models"][key] = {
-        "model": run["model"], "scales": scales, "model_arguments": run["model_arguments"],
-        "weights": weights_file.name, "sha256": _sha256(weights_file),
+    return {
+        "model": run["model"], "scales": run["scales"], "model_arguments": run["model_arguments"],
+        "weights": weights_name, "sha256": sha256,
         "parameters": int(model.count_params()),
         "training": {"data": run["data"], "quick_mode": run["quick"], "seed": run["seed"],
                      "recipe": recipe,
@@ -452,8 +468,6 @@ def write_published(key, model, run, recipe, state, last, selection, directory=C
         "results": results,
         "published": datetime.date.today().isoformat(),
     }
-    _atomic_json(directory / "manifest.json", manifest)
-    return manifest["models"][key]
 
 
 def published_name(entry):

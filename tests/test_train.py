@@ -83,6 +83,17 @@ def test_publish_best_epoch_says_where_it_was_chosen(quick_run, tmp_path):
         train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, select="median")
 
 
+def test_publish_into_a_broken_manifest_changes_nothing(quick_run, tmp_path):
+    entry = train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",))
+    weights_before = (tmp_path / entry["weights"]).read_bytes()
+    (tmp_path / "manifest.json").write_text('{"models": {')  # e.g. an unresolved merge
+    with pytest.raises(ValueError, match="manifest.json is not valid JSON"):
+        train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",),
+                      select="best")
+    assert (tmp_path / entry["weights"]).read_bytes() == weights_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["espcn_x3.weights.h5", "manifest.json"]
+
+
 def test_load_published_detects_tampering(quick_run, tmp_path):
     entry = train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",))
     weights = tmp_path / entry["weights"]
