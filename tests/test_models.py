@@ -326,6 +326,12 @@ def test_upscaler_shapes_and_dtype(name, channels):
         upscale(lr, 3)
 
 
+def test_upscaler_refuses_a_scale_the_model_does_not_have():
+    with pytest.raises(ValueError, match=r"upscales x3\. Received: scale=2"):
+        models.upscaler(models.build("espcn", 3), scale=2)
+    assert models.upscaler(models.build("espcn", 3), scale=3)  # its own scale is fine
+
+
 def test_registry_metadata_matches_the_models():
     for name, spec in models.MODELS.items():
         model = models.build(name, 2, **SMALL_KWARGS.get(name, {}))

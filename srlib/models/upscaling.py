@@ -62,6 +62,9 @@ def upscaler(model, scale=None, channels=None, input_kind=None, interpolation="b
             input_kind = "lr_and_upsampled"
         else:
             input_kind, probed_scale = _probe_input_kind(model, channels)
+            if scale is not None and probed_scale is not None and scale != probed_scale:
+                raise ValueError(f"`scale` must be the model's own factor: {model.name} upscales "
+                                 f"x{probed_scale}. Received: scale={scale!r}")
             scale = probed_scale if scale is None else scale
     if input_kind not in INPUT_KINDS:
         raise ValueError(f"`input_kind` must be one of {INPUT_KINDS}. Received: input_kind={input_kind!r}")
