@@ -31,8 +31,19 @@ def _load_model(arguments):
         import keras
 
         path = Path(arguments.checkpoint)
+        if not path.exists():
+            raise FileNotFoundError(f"--checkpoint {path}: no such file or folder")
         if path.suffix == ".keras":
-            return keras.models.load_model(path, compile=False)
+            try:
+                model = keras.models.load_model(path, compile=False)
+            except (ValueError, OSError) as error:
+                raise ValueError(f"--checkpoint {path}: not a readable .keras model ({error})") from error
+            if arguments.model:  # the file holds its own architecture: --model can only confirm it
+                expected = models.build(arguments.model, arguments.scale).name.split("_x")[0]
+                if model.name.split("_x")[0] != expected:
+                    raise ValueError(f"--checkpoint {path} holds a model named {model.name!r}, not --model "
+                                     f"{arguments.model} ({expected}_x...); drop --model or pass the right file")
+            return model
         if arguments.model and path.is_dir():
             from srlib.checkpoint import CheckpointSaver
             run = train.read_run(path, arguments.model) if (path / "run.json").is_file() else None
@@ -50,6 +61,8 @@ def _load_model(arguments):
             model = models.build(arguments.model, arguments.scale, **model_arguments)
             try:
                 model.load_weights(path)
+            except OSError as error:  # h5py: not an HDF5 file
+                raise ValueError(f"--checkpoint {path}: not a readable .weights.h5 file ({error})") from error
             except ValueError as error:
                 raise ValueError(f"--checkpoint {path} does not fit --model {arguments.model} built with "
                                  f"{model_arguments or 'its default arguments'}: pass the "
@@ -212,8 +225,11 @@ def _publish(arguments):
 def _demo(arguments):
     import matplotlib
     matplotlib.use("Agg")
-    from srlib import evaluate, plots
+    from srlib import evaluate, files, plots
 
+    output = Path(arguments.output)
+    if output.exists() and not output.is_dir():
+        raise ValueError(f"--output {output} is a file; expected a folder (created if missing)")
     results = []
     for scale in arguments.scales:
         for method in FIR_METHODS:
@@ -222,12 +238,11 @@ def _demo(arguments):
     print(evaluate.PROTOCOL)
     print(evaluate.format_table(results, published=False))
     print("(box equals nearest when upscaling: the box kernel is only widened, i.e. averages, when downscaling)")
-    output = Path(arguments.output)
     output.mkdir(parents=True, exist_ok=True)
     figure_path = output / "fir_comparison.png"
     figure = plots.fir_comparison_figure("embedded", image_index=0, scale=max(arguments.scales),
                                          methods=FIR_METHODS)
-    figure.savefig(figure_path, dpi=100, bbox_inches="tight")
+    files.atomic_write(figure_path, lambda handle: figure.savefig(handle, format="png", dpi=100, bbox_inches="tight"))
     print(f"wrote {figure_path}")
     return 0
 
@@ -361,6 +376,6 @@ def main(argv=None):
     arguments = build_parser().parse_args(argv)
     try:
         return arguments.handler(arguments)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, OSError) as error:  # bad input, missing or unreadable files: a message, not a traceback
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -200,7 +200,8 @@ def run_check_gpu(path, quantized_ok=False):
     """``python -m srlib check-gpu MODEL.tflite``: prints the violations, returns the exit code.
 
     Prints one line per violation (op index, op name, reason) and a summary
-    line: ``"N ops, all supported by the GPU delegate"`` or ``"M violations in N ops"``.
+    line: ``"N ops, all supported by the GPU delegate"`` or
+    ``"M violations in K of N ops: not fully supported by the GPU delegate"``.
 
     Args:
         path: path of the ``.tflite`` file.

@@ -59,16 +59,38 @@ def read_image(path):
     return to_standard_channels(array, source=str(path))
 
 
+def check_output_path(path):
+    """Raises unless ``path`` can receive an image: a known suffix, an existing folder.
+
+    Called before any expensive work, so that a typo costs nothing.
+
+    Raises:
+        ValueError: the suffix is not one of ``IMAGE_SUFFIXES``, or ``path`` is a folder.
+        FileNotFoundError: the folder of ``path`` does not exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"output {path} is a folder; expected an image file name such as {path / 'out.png'}")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ValueError(f"output {path}: unknown image suffix {path.suffix!r}; expected one of "
+                         f"{', '.join(IMAGE_SUFFIXES)}")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"output folder does not exist: {path.parent}")
+    return path
+
+
 def write_image(path, array):
     """Writes uint8 ``(H, W)``, ``(H, W, 1)`` or ``(H, W, 3)`` atomically.
 
-    The image goes to a temporary file in the same folder first and is renamed
-    over ``path`` only when complete, so an existing file is never half-written.
+    The format follows the suffix (one of ``IMAGE_SUFFIXES``, see
+    :func:`check_output_path`). The image goes to a temporary file in the same
+    folder first and is renamed over ``path`` only when complete, so an existing
+    file is never half-written.
     """
-    path = Path(path)
+    path = check_output_path(path)
     array = to_standard_channels(array, source=str(path))
     image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
-    image_format = Image.registered_extensions().get(path.suffix.lower(), "PNG")
+    image_format = Image.registered_extensions()[path.suffix.lower()]
     files.atomic_write(path, lambda handle: image.save(handle, format=image_format))
 
 

@@ -201,7 +201,10 @@ class TFLiteNetwork(Network):
                 raise FileNotFoundError(f"TFLite model file not found: {path}")
             card_file = path.with_name(path.name + MODEL_CARD_SUFFIX)
             card = json.loads(card_file.read_text()) if card_file.is_file() else {}
-            model = Interpreter(model_path=str(path), num_threads=num_threads)
+            try:
+                model = Interpreter(model_path=str(path), num_threads=num_threads)
+            except ValueError as error:
+                raise ValueError(f"{path}: not a valid TFLite model ({error})") from error
         self.interpreter = model
         self.interpreter.allocate_tensors()
         details = sorted(model.get_input_details(), key=lambda detail: int(np.prod(detail["shape"][1:3])))
@@ -577,6 +580,7 @@ def upscale_file(input_path, output_path, scale, method=None, model=None, checkp
         ``Path`` of the written file.
     """
     _refuse_same_file(input_path, output_path)
+    images.check_output_path(output_path)  # before the work, not after it
     image = images.read_image(input_path)
     network = load_network(model, checkpoint, scale)
     upscaler = TiledUpscaler(network, scale, tile=tile, overlap=overlap, batch_size=batch_size, method=method)
@@ -618,6 +622,9 @@ def upscale_video(input_path, output_path, scale, model=None, tile=None, overlap
         raise ValueError(f"{input_path}: OpenCV cannot read this file as a video")
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
     width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    if width <= 0 or height <= 0:  # OpenCV "opens" some non-video files and reports a 0x0 frame
+        capture.release()
+        raise ValueError(f"{input_path}: not a readable video (OpenCV reports {width}x{height} frames)")
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     descriptor, temporary = tempfile.mkstemp(prefix=f".{output_path.stem}-", suffix=output_path.suffix or ".mp4",
                                              dir=output_path.parent)

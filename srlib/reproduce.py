@@ -386,8 +386,9 @@ def write_outputs(results, output_dir=REPO_ROOT, figure=True):
             written.append(files.atomic_write(output_dir / FIGURE, lambda handle: handle.write(buffer.getvalue())))
             results["figure"] = FIGURE
     json_path = output_dir / RESULTS_JSON
+    markdown = render_markdown(results)  # before writing either file: they must never disagree
     files.write_text(json_path, json.dumps(results, indent=2) + "\n")
-    files.write_text(output_dir / RESULTS_MD, render_markdown(results))
+    files.write_text(output_dir / RESULTS_MD, markdown)
     return [json_path, output_dir / RESULTS_MD] + written
 
 

@@ -56,6 +56,39 @@ def test_bad_inputs_name_the_problem(tmp_path):
     assert completed.returncode == 2 and "no published weights" in completed.stderr
 
 
+def test_bad_files_and_arguments_are_named_before_any_work(photo, tmp_path, capsys):
+    from srlib import cli
+
+    def error_of(*arguments):
+        assert cli.main([str(argument) for argument in arguments]) == 2
+        return capsys.readouterr().err
+
+    not_a_model = tmp_path / "bad.keras"
+    not_a_model.write_text("not a zip")
+    not_weights = tmp_path / "bad.weights.h5"
+    not_weights.write_text("not hdf5")
+    espcn_file = tmp_path / "espcn3.keras"
+    models.espcn(3).save(espcn_file)
+    cases = {
+        ("upscale", photo, tmp_path / "out.psd", "--scale", 2): "unknown image suffix '.psd'",
+        ("upscale", photo, tmp_path, "--scale", 2): "is a folder",
+        ("upscale", photo, tmp_path / "missing" / "o.png", "--scale", 2): "output folder does not exist",
+        ("evaluate", "--checkpoint", not_a_model, "--scale", 3, "--dataset", "embedded"): "not a readable .keras",
+        ("evaluate", "--checkpoint", tmp_path / "none.keras", "--scale", 3, "--dataset", "embedded"):
+            "none.keras: no such file",
+        ("evaluate", "--model", "espcn", "--checkpoint", not_weights, "--scale", 3, "--dataset", "embedded"):
+            "not a readable .weights.h5",
+        ("evaluate", "--model", "srcnn", "--checkpoint", espcn_file, "--scale", 3, "--dataset", "embedded"):
+            "named 'espcn_x3', not --model srcnn",
+        ("evaluate", "--checkpoint", espcn_file, "--scale", 2, "--dataset", "embedded"): "upscales x3",
+        ("demo", "--output", photo): "is a file; expected a folder",
+    }
+    for arguments, message in cases.items():
+        assert message in error_of(*arguments), arguments
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["photo.png", "bad.keras", "bad.weights.h5", "espcn3.keras"])  # nothing written
+
+
 def test_train_model_arguments_are_parsed_and_checked(tmp_path):
     from srlib import cli
 

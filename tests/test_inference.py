@@ -166,7 +166,10 @@ def test_upscale_file_weights_fir_and_refusals(built, tmp_path, rng):
     built["sp_vdsr"].save_weights(weights)
     inference.upscale_file(source, tmp_path / "sp.png", 2, model="sp_vdsr", checkpoint=weights)
     inference.upscale_file(source, tmp_path / "bicubic.png", 2, method="bicubic")
-    assert images.read_image(tmp_path / "sp.png").shape == images.read_image(tmp_path / "bicubic.png").shape
+    rgb = images.read_image(source)
+    np.testing.assert_array_equal(images.read_image(tmp_path / "sp.png"),  # the weights file's network ran
+                                  inference.upscale_image(rgb, built["sp_vdsr"], scale=2))
+    np.testing.assert_array_equal(images.read_image(tmp_path / "bicubic.png"), imresize(rgb, scale=2))
     with pytest.raises(ValueError, match="overwrite"):
         inference.upscale_file(source, source, 2, method="bicubic")
     with pytest.raises(ValueError, match="checkpoint"):
@@ -194,9 +197,25 @@ def test_upscale_video(built, tmp_path, rng):
         frames.append(frame)
     capture.release()
     assert len(frames) == 5 and frames[0].shape == (96, 120, 3)
+    # Content and order, with plain bicubic (the random ESPCN's output looks like nothing):
+    # each output frame is closest to the upscaled source frame of the same index.
+    bicubic_target = tmp_path / "clip_bicubic.mp4"
+    assert inference.upscale_video(source, bicubic_target, 3, method="bicubic", progress=False) == 5
+    captures = cv2.VideoCapture(str(source)), cv2.VideoCapture(str(bicubic_target))
+    pairs = [(cv2.resize(captures[0].read()[1], (120, 96), interpolation=cv2.INTER_CUBIC).astype(float),
+              captures[1].read()[1].astype(float)) for _ in range(5)]
+    for capture in captures:
+        capture.release()
+    for index, (_, upscaled) in enumerate(pairs):
+        assert int(np.argmin([np.abs(upscaled - expected).mean() for expected, _ in pairs])) == index
     assert not list(tmp_path.glob(".clip_x3-*"))  # the temporary file was renamed
     with pytest.raises(ValueError, match="overwrite"):
         inference.upscale_video(source, source, 3, built["espcn"], progress=False)
+    not_a_video = tmp_path / "notes.mp4"
+    not_a_video.write_text("not a video")
+    with pytest.raises(ValueError, match="notes.mp4: (not a readable video|OpenCV cannot read)"):
+        inference.upscale_video(not_a_video, tmp_path / "out.mp4", 3, built["espcn"], progress=False)
+    assert not (tmp_path / "out.mp4").exists()
 
 
 def test_4k_frame_peak_memory_under_2_gb(tmp_path):
