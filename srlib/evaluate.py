@@ -123,7 +123,10 @@ def evaluate(upscale, dataset, scale, method_name=None, progress=False, limit=No
         loaded = tqdm(loaded, desc=f"{method_name} x{scale} on {dataset}", leave=False)
     per_image = []
     for name, hr_image in loaded:
-        psnr_y, ssim_y, *_ = evaluate_image(hr_image, upscale, scale)
+        try:
+            psnr_y, ssim_y, *_ = evaluate_image(hr_image, upscale, scale)
+        except ValueError as error:  # e.g. an image too small for SSIM after the shave
+            raise ValueError(f"{dataset} image {name!r} ({hr_image.shape[1]}x{hr_image.shape[0]}): {error}") from error
         per_image.append(ImageResult(name, psnr_y, ssim_y))
     dataset_name = dataset if isinstance(dataset, str) else str(dataset)
     return EvaluationResult(dataset_name, int(scale), method_name, per_image)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import require_dataset
-from srlib import evaluate
+from srlib import evaluate, images
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
@@ -59,6 +59,12 @@ def test_evaluate_rejects_bad_scale_and_bad_upscaler():
         evaluate.evaluate("bicubic", "embedded", 1)
     with pytest.raises(ValueError, match="expected uint8"):
         evaluate.evaluate(lambda lr, scale: lr, "embedded", 2)
+
+
+def test_evaluate_names_the_image_it_cannot_measure(tmp_path):
+    images.write_image(tmp_path / "tiny.png", np.full((8, 8, 3), 128, np.uint8))
+    with pytest.raises(ValueError, match=r"image 'tiny' \(8x8\): SSIM needs"):
+        evaluate.evaluate("bicubic", tmp_path, 2)
 
 
 def _run_cli(*arguments):

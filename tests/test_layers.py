@@ -1,12 +1,14 @@
 """Tests of srlib.layers: shapes, values, serialization and TFLite lowering."""
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from conftest import tflite_ops_and_ranks
-from srlib import layers
+from srlib import layers, models
 
 # (id, factory, input shape without batch); small shapes keep the file fast.
 LAYER_CASES = [
@@ -63,6 +65,35 @@ def test_from_config_rebuilds_identical_layer(case_id, factory, input_shape):
 
     assert clone.get_config() == layer.get_config()
     np.testing.assert_array_equal(clone(inputs, training=False), layer(inputs, training=False))
+
+
+# Every constructor argument set away from its default, so that a get_config that drops one
+# (from_config would then silently use the default) cannot pass.
+NON_DEFAULT_ARGUMENTS = {
+    layers.SubPixelConv2D: dict(scale=3, channels=2, kernel_size=5, use_icnr=False, kernel_initializer="glorot_uniform",
+                                bias_initializer="ones", kernel_regularizer=keras.regularizers.L2(1e-3)),
+    layers.ResidualBlock: dict(filters=8, kernel_size=5, style="srresnet", residual_scaling=0.5,
+                               kernel_initializer="glorot_uniform", kernel_regularizer=keras.regularizers.L2(1e-3),
+                               norm_momentum=0.9, norm_epsilon=1e-4),
+    layers.DepthToSpace: dict(scale=3),
+    models.FIRUpsample: dict(scale=3, method="lanczos3"),
+}
+
+
+@pytest.mark.parametrize("layer_class", list(NON_DEFAULT_ARGUMENTS), ids=lambda cls: cls.__name__)
+def test_get_config_keeps_every_constructor_argument(layer_class):
+    arguments = NON_DEFAULT_ARGUMENTS[layer_class]
+    parameters = set(inspect.signature(layer_class.__init__).parameters) - {"self", "kwargs"}
+    assert set(arguments) == parameters, "the table above must set every constructor argument"
+    config = layer_class(**arguments).get_config()
+    clone_config = layer_class.from_config(config).get_config()
+    for name, value in arguments.items():
+        if name.endswith("_initializer"):  # configs hold initializers and regularizers serialized
+            value = keras.initializers.get(value)
+        if name.endswith(("_initializer", "_regularizer")):
+            value = keras.saving.serialize_keras_object(value)
+        assert config[name] == value, name
+        assert clone_config[name] == config[name], name
 
 
 @pytest.mark.parametrize("case_id, factory, input_shape", LAYER_CASES, ids=CASE_IDS)
