@@ -74,8 +74,13 @@ def test_call_is_the_generator():
 @pytest.mark.parametrize("kind", ["lsgan", "relativistic"])
 def test_other_adversarial_kinds_train(kind):
     gan = small_gan(kind)
+    before = [weights.copy() for weights in gan.generator.get_weights() + gan.discriminator.get_weights()]
     logs = gan.fit(dataset(steps=1), epochs=1, steps_per_epoch=1, verbose=0).history
     assert all(np.isfinite(series).all() for series in logs.values())
+    after = gan.generator.get_weights() + gan.discriminator.get_weights()
+    generator_count = len(gan.generator.get_weights())
+    moved = [not np.array_equal(old, new) for old, new in zip(before, after)]
+    assert any(moved[:generator_count]) and any(moved[generator_count:])  # both players took a step
 
 
 def test_relativistic_outputs_do_not_move_with_a_constant_on_every_logit():
@@ -92,8 +97,10 @@ def test_relativistic_outputs_do_not_move_with_a_constant_on_every_logit():
 
 def test_perceptual_content_loss_trains():
     gan = small_gan(content_loss=PerceptualLoss(layer="block2_conv2", weights=None))
+    before = [weights.copy() for weights in gan.generator.get_weights()]
     history = gan.fit(dataset(steps=1), epochs=1, steps_per_epoch=1, verbose=0).history
     assert np.isfinite(history["content_loss"]).all() and history["content_loss"][0] > 0
+    assert any(not np.array_equal(old, new) for old, new in zip(before, gan.generator.get_weights()))
 
 
 def test_checkpoint_callback_saves_both_networks_and_optimizers(tmp_path):

@@ -441,8 +441,8 @@ def test_losses_train_a_fully_convolutional_model():
     )
     model.compile(optimizer="adam", loss=loss)
     images = _images((4, 32, 32, 3))
-    history = model.fit(images, images, batch_size=2, epochs=1, verbose=0)
-    assert np.isfinite(history.history["loss"][0])
+    history = model.fit(images, images, batch_size=2, epochs=5, verbose=0).history["loss"]
+    assert np.all(np.isfinite(history)) and history[-1] < history[0]  # it learns, not only runs
 
 
 @pytest.mark.parametrize("feature_scale", [-1.0, 0.0, float("nan"), "x"])
