@@ -1,3 +1,5 @@
+"""Entry point of ``python -m srlib``: runs :func:`srlib.cli.main` and exits with its status."""
+
 import sys
 
 from srlib.cli import main

@@ -26,9 +26,15 @@ def _relativistic_logits(real_logits, fake_logits):
 def generator_adversarial_loss(real_logits, fake_logits, kind="bce"):
     """Adversarial loss of the generator, a scalar, from discriminator logits.
 
+    Papers: Ian Goodfellow et al. (2014), Generative Adversarial Nets; Xudong
+    Mao et al. (2017), Least Squares Generative Adversarial Networks; Alexia
+    Jolicoeur-Martineau (2018), The Relativistic Discriminator: a Key Element
+    Missing from Standard GAN.
+
     * ``"bce"``: non-saturating GAN (Goodfellow et al. 2014; SRGAN),
       ``BCE(fake, 1)``.
-    * ``"lsgan"``: least squares (Mao et al. 2017), ``mean (fake - 1)**2``.
+    * ``"lsgan"``: least squares (Mao et al. 2017), ``mean (fake - 1)**2``
+      (Mao et al.'s 1/2 factor dropped, as in the discriminator's loss).
     * ``"relativistic"``: relativistic average GAN (Jolicoeur-Martineau 2018;
       ESRGAN, Wang et al. 2018), ``(BCE(real - mean fake, 0) +
       BCE(fake - mean real, 1)) / 2``. The 1/2 follows the ESRGAN and BasicSR
@@ -40,6 +46,9 @@ def generator_adversarial_loss(real_logits, fake_logits, kind="bce"):
             be None otherwise.
         fake_logits: discriminator logits on generated images.
         kind: one of ``ADVERSARIAL_KINDS``. Default: "bce".
+
+    Returns:
+        A scalar tensor (the mean over every logit).
     """
     _validate_kind(kind)
     if kind == "bce":
@@ -64,6 +73,9 @@ def discriminator_adversarial_loss(real_logits, fake_logits, kind="bce"):
         fake_logits: discriminator logits on generated images (stop their
             gradient towards the generator in the discriminator step).
         kind: one of ``ADVERSARIAL_KINDS``. Default: "bce".
+
+    Returns:
+        A scalar tensor (papers: see :func:`generator_adversarial_loss`).
     """
     _validate_kind(kind)
     if kind == "bce":

@@ -16,7 +16,8 @@ class WeightedSum(keras.losses.Loss):
     Example:
 
     ```python
-    loss = WeightedSum({"l1": (1.0, L1Loss()), "perceptual": (6e-3, PerceptualLoss())})
+    # PerceptualLoss() already scales VGG features by 1/12.75, SRGAN's 0.006 on the MSE: weight 1.
+    loss = WeightedSum({"l1": (1.0, L1Loss()), "perceptual": (1.0, PerceptualLoss())})
     total, components = loss.compute_components(hr, sr)  # log each component
     ```
 

@@ -226,8 +226,10 @@ def gram_matrix(features):
 class TextureLoss(keras.losses.Loss):
     """MSE between Gram matrices of VGG19 features, averaged over layers (style loss).
 
-    Papers: Leon A. Gatys, Alexander S. Ecker, Matthias Bethge (2016). Image
-    Style Transfer Using Convolutional Neural Networks. For SR: Mehdi S. M.
+    Papers: Leon A. Gatys, Alexander S. Ecker, Matthias Bethge (2015). Texture
+    Synthesis Using Convolutional Neural Networks (the Gram matrix as texture
+    statistic), and (2016) Image Style Transfer Using Convolutional Neural
+    Networks (as a loss). For SR: Mehdi S. M.
     Sajjadi, Bernhard Scholkopf, Michael Hirsch (2017). EnhanceNet: Single
     Image Super-Resolution Through Automated Texture Synthesis, whose layer
     choice is the default. EnhanceNet compares Grams of 16x16 patches; this

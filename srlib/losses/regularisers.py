@@ -14,6 +14,11 @@ from srlib.losses._common import PACKAGE, check_images, mean_per_image
 class TotalVariationLoss(keras.losses.Loss):
     """Total variation of ``y_pred``; ``y_true`` is ignored.
 
+    Paper: Leonid I. Rudin, Stanley Osher, Emad Fatemi (1992). Nonlinear Total
+    Variation Based Noise Removal Algorithms; a regulariser on generated images
+    in Justin Johnson, Alexandre Alahi, Li Fei-Fei (2016), Perceptual Losses for
+    Real-Time Style Transfer and Super-Resolution.
+
     A smoothness regulariser on the output (Keras losses take both tensors,
     so ``y_true`` is accepted and unused). With ``dx``/``dy`` the horizontal
     and vertical forward differences:
@@ -27,6 +32,9 @@ class TotalVariationLoss(keras.losses.Loss):
     Args:
         isotropic: bool. Default: False.
         epsilon: float > 0, isotropic only. Default: 1e-8.
+
+    Input ``(N, H, W, C)``, any range (images in [0, 1] in
+    srlib); ``call`` returns ``(N,)``, >= 0.
     """
 
     def __init__(self, isotropic=False, epsilon=1e-8, name=None, reduction="sum_over_batch_size", dtype=None):

@@ -183,6 +183,10 @@ class _StructuralSimilarityLoss(keras.losses.Loss):
 class SSIMLoss(_StructuralSimilarityLoss):
     """``1 - SSIM`` per image, with SSIM as computed by ``ssim``.
 
+    Paper: Zhou Wang, Alan C. Bovik, Hamid R. Sheikh, Eero P. Simoncelli (2004).
+    Image Quality Assessment: From Error Visibility to Structural Similarity.
+    Inputs ``(N, H, W, C)`` in ``[0, max_val]``; ``call`` returns ``(N,)`` in [0, 2].
+
     Args:
         max_val: float, dynamic range of the images. Default: 1.0.
         filter_size: int, side of the Gaussian window. Default: 11.
@@ -200,6 +204,10 @@ class SSIMLoss(_StructuralSimilarityLoss):
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class MSSSIMLoss(_StructuralSimilarityLoss):
     """``1 - MS-SSIM`` per image, with MS-SSIM as computed by ``ms_ssim``.
+
+    Paper: Zhou Wang, Eero P. Simoncelli, Alan C. Bovik (2003). Multiscale
+    Structural Similarity for Image Quality Assessment.
+    Inputs ``(N, H, W, C)`` in ``[0, max_val]``; ``call`` returns ``(N,)``.
 
     Args:
         max_val, filter_size, filter_sigma, k1, k2: as in ``SSIMLoss``.

@@ -1,7 +1,8 @@
 """Super-resolution networks as Keras Functional models, and tools to cost and run them.
 
 Every constructor returns a fully convolutional ``keras.Model`` (input shape
-``(None, None, C)``, NHWC, float images in [0, 1]) built from Keras and
+``(None, None, C)``, NHWC, float images in [0, 1]), except :func:`discriminator`
+(a fixed ``(H, W, C)`` input, ``(N, 1)`` logits out), built from Keras and
 :mod:`srlib.layers` layers only: no ``Lambda``, no rank-5 tensor, so the
 models save to ``.keras`` files and the post-upsampling ones convert to TFLite
 builtin ops.

@@ -38,7 +38,7 @@ def fsrcnn(scale, channels=1, d=56, s=12, m=4):
         (not clipped).
 
     Cost (Y, default 56-12-4): 12,809 parameters (12,464 weights, the paper's
-    count, + 153 biases + 192 PReLU slopes); 7,928 MACs per LR pixel in the
+    count, + 173 biases + 172 PReLU slopes); 7,928 MACs per LR pixel in the
     body + 4,536 per LR pixel in the deconvolution, i.e. 1,385 MACs per output
     pixel at x3.
     """
@@ -63,6 +63,19 @@ def fsrcnn(scale, channels=1, d=56, s=12, m=4):
 
 def fsrcnn_s(scale, channels=1):
     """FSRCNN-s, the paper's small real-time variant: ``fsrcnn(scale, d=32, s=5, m=1)``.
+
+    Paper: Chao Dong, Chen Change Loy, Xiaoou Tang (2016). Accelerating the
+    Super-Resolution Convolutional Neural Network (section 4, FSRCNN-s).
+
+    Args:
+        scale: int, upscaling factor, >= 2.
+        channels: int, image channels (1 for the paper's Y model). Default: 1.
+
+    Returns:
+        A Functional ``keras.Model``, as :func:`fsrcnn`:
+        Input: ``(N, H, W, channels)`` LR, float in [0, 1].
+        Output: ``(N, H * scale, W * scale, channels)``, float, about [0, 1]
+        (not clipped).
 
     Cost (Y): 4,086 parameters (3,937 weights, the paper's count); 1,345 MACs
     per LR pixel + 2,592 in the deconvolution, i.e. 437 MACs per output pixel at x3.

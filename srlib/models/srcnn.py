@@ -9,7 +9,10 @@ def srcnn(channels=1, filters=(64, 32), kernel_sizes=(9, 5, 5)):
     """SRCNN: patch extraction, non-linear mapping and reconstruction convolutions.
 
     Paper: Chao Dong, Chen Change Loy, Kaiming He, Xiaoou Tang (2014). Learning
-    a Deep Convolutional Network for Image Super-Resolution.
+    a Deep Convolutional Network for Image Super-Resolution (ECCV, 9-1-5); the
+    9-5-5 and ImageNet results the tables quote are from the journal version,
+    Image Super-Resolution Using Deep Convolutional Networks (TPAMI 2016,
+    arXiv:1501.00092).
 
     ``conv(f1)-ReLU-conv(f2)-ReLU-conv(channels)`` on the bicubic-upsampled
     low-resolution image: the same network serves every scale it was trained

@@ -78,7 +78,7 @@ def srresnet(scale=4, channels=3, num_blocks=16, filters=64, interpolation_skip=
 
 
 def discriminator(input_shape=(96, 96, 3)):
-    """The SRGAN discriminator: eight strided conv blocks and two dense layers.
+    """The SRGAN discriminator: eight 3x3 conv layers (four with stride 2) and two dense layers.
 
     Paper: Christian Ledig et al. (2017). Photo-Realistic Single Image
     Super-Resolution Using a Generative Adversarial Network.
