@@ -34,8 +34,6 @@ Keras model on real image tiles.
 import collections
 import dataclasses
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -329,17 +327,12 @@ def export_tflite(model, path, tile_shape=(64, 64), mode="float32", representati
     two_inputs = len(model.inputs) == 2
     interpolation = interpolation or ("lanczos3" if two_inputs else "bicubic")
     data = convert(model, tile_shape, mode, representative_images, scale, interpolation)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"output folder does not exist: {path.parent}")
-    # The card is measured on a temporary copy: an earlier export at `path` and its card stay
+    # The card is measured on the temporary copy: an earlier export at `path` and its card stay
     # untouched (and consistent) until both new files are complete.
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.stem}-") as scratch:
-        draft = Path(scratch) / path.name
+    with files.replacing(path) as draft:
         draft.write_bytes(data)
         card = _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads)
         card_path(path).unlink(missing_ok=True)  # never a new model beside the old model's card
-        files.publish_permissions(draft)
-        os.replace(draft, path)
     files.atomic_write(card_path(path), lambda handle: handle.write(json.dumps(card.to_dict(), indent=2).encode()))
     return card
 

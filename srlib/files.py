@@ -6,6 +6,7 @@ or a bad input never leaves a half-written file or destroys the previous one.
 Training checkpoints add fsync on top of this (:mod:`srlib.checkpoint`).
 """
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -15,12 +16,15 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def atomic_write(path, write):
-    """Calls ``write(binary_handle)`` on a temporary file beside ``path``, then renames it.
+@contextlib.contextmanager
+def replacing(path):
+    """Yields a temporary path beside ``path`` (same suffix); renames it over ``path`` when
+    the block completes.
 
-    The file gets the permissions a plain ``open`` would give it (temporary files are
-    created owner-only). On any error the temporary file is removed and ``path`` is
-    left as it was.
+    For files that other code writes or reads by name before they are published (an
+    exported model measured before it replaces the previous one). The file gets the
+    permissions a plain ``open`` would give it (temporary files are created owner-only).
+    On any error the temporary file is removed and ``path`` is left as it was.
 
     Raises:
         FileNotFoundError: the destination folder does not exist.
@@ -29,15 +33,26 @@ def atomic_write(path, write):
     if not path.parent.is_dir():
         raise FileNotFoundError(f"output folder does not exist: {path.parent}")
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(descriptor)
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            write(handle)
+        yield Path(temporary)
         publish_permissions(temporary)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return path
+
+
+def atomic_write(path, write):
+    """Calls ``write(binary_handle)`` on a temporary file beside ``path``, then renames it
+    (:func:`replacing`).
+
+    Raises:
+        FileNotFoundError: the destination folder does not exist.
+    """
+    with replacing(path) as temporary, open(temporary, "wb") as handle:
+        write(handle)
+    return Path(path)
 
 
 def write_text(path, text):
