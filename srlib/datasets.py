@@ -48,6 +48,7 @@ class DatasetInfo:
         archive_folder: folder inside the archive that holds the images.
         sha256: SHA-256 of the archive; None where not yet pinned (then the
             download prints the digest it saw so that it can be pinned).
+        md5: MD5 of the archive, where only that has been published; checked too.
         source: ``"files"``, ``"embedded"`` or ``"tfds"``.
     """
 
@@ -59,22 +60,29 @@ class DatasetInfo:
     archive_folder: str = ""
     sha256: str = None
     source: str = "files"
+    md5: str = None
 
 
 _HF = "https://huggingface.co/datasets/eugenesiow"
-# The T91 and BSD200 digests are those other public projects recorded when they downloaded the
-# same archives (SRCNN_train.zip retrieved 2026-09-01); this machine has no internet, so they
-# are not yet confirmed here. A mismatch stops the download with both digests; an archive that
-# changed upstream is then best extracted by hand (the error says where).
+# The digests are published ones, not yet confirmed here (this machine has no internet): T91 and
+# BSD200 as other public projects recorded them when they downloaded the same archives
+# (SRCNN_train.zip retrieved 2026-09-01); Set5 and B100 as the Hugging Face file pages show their
+# Git LFS SHA-256 (the "Add data." commits, read 2026-12-03); Urban100 has only an MD5, from
+# deepinv's GAN example, which downloads the same URL. Set14 has none yet. A mismatch stops the
+# download with both digests; an archive that changed upstream is then best extracted by hand
+# (the error says where).
 DATASETS = {info.name: info for info in [
     DatasetInfo("Set5", "evaluation", 5, "Bevilacqua et al., BMVC 2012",
-                f"{_HF}/Set5/resolve/main/data/Set5_HR.tar.gz", "Set5_HR"),
+                f"{_HF}/Set5/resolve/main/data/Set5_HR.tar.gz", "Set5_HR",
+                "260fc447296333f6c2716bcd65513968c33b666f21a905537ee3330c51a1945b"),
     DatasetInfo("Set14", "evaluation", 14, "Zeyde et al., Curves and Surfaces 2010",
                 f"{_HF}/Set14/resolve/main/data/Set14_HR.tar.gz", "Set14_HR"),
     DatasetInfo("B100", "evaluation", 100, "Martin et al., ICCV 2001 (BSD300 test split)",
-                f"{_HF}/BSD100/resolve/main/data/BSD100_HR.tar.gz", "BSD100_HR"),
+                f"{_HF}/BSD100/resolve/main/data/BSD100_HR.tar.gz", "BSD100_HR",
+                "333495ccded04a0db52b33361140821ea7e0d8af8dfb54b58df79a00010858d6"),
     DatasetInfo("Urban100", "evaluation", 100, "Huang et al., CVPR 2015",
-                f"{_HF}/Urban100/resolve/main/data/Urban100_HR.tar.gz", "Urban100_HR"),
+                f"{_HF}/Urban100/resolve/main/data/Urban100_HR.tar.gz", "Urban100_HR",
+                md5="65d9d84a34b72c6f7ca1e26a12df1e4c"),
     DatasetInfo("T91", "training", 91, "Yang et al., TIP 2010 (the SRCNN training set)",
                 "http://mmlab.ie.cuhk.edu.hk/projects/SRCNN/SRCNN_train.zip", "Train",
                 "001146419f7acfb12a3e7929c8acd5de88a08d687d6881085f81321ad6982b1a"),
@@ -163,11 +171,15 @@ def resolve(name, download=True):
         f"{data_dir() / info.name}/ (or set SRLIB_DATA / SRLIB_MIRROR to a folder holding {info.name}/).")
 
 
-def _fetch(url, destination, expected_sha256):
-    """Streams ``url`` to ``destination`` with a progress bar; returns the SHA-256 seen."""
+def _fetch(url, destination, expected_sha256, expected_md5=None):
+    """Streams ``url`` to ``destination`` with a progress bar; returns the SHA-256 seen.
+
+    Raises:
+        OSError: a digest differs from the expected one (nothing is kept).
+    """
     from tqdm.auto import tqdm
 
-    digest = hashlib.sha256()
+    digest, md5 = hashlib.sha256(), hashlib.md5()
     partial = destination.with_name(destination.name + ".part")
     with urllib.request.urlopen(url, timeout=30) as response, open(partial, "wb") as handle:
         total = int(response.headers.get("Content-Length") or 0) or None
@@ -175,11 +187,13 @@ def _fetch(url, destination, expected_sha256):
             while chunk := response.read(1 << 20):
                 handle.write(chunk)
                 digest.update(chunk)
+                md5.update(chunk)
                 progress.update(len(chunk))
     seen = digest.hexdigest()
-    if expected_sha256 and seen != expected_sha256:
-        partial.unlink()
-        raise OSError(f"checksum mismatch for {url}: expected sha256 {expected_sha256}, got {seen}")
+    for name, expected, got in (("sha256", expected_sha256, seen), ("md5", expected_md5, md5.hexdigest())):
+        if expected and got != expected:
+            partial.unlink()
+            raise OSError(f"checksum mismatch for {url}: expected {name} {expected}, got {got}")
     os.replace(partial, destination)
     return seen
 
@@ -213,7 +227,7 @@ def _download(info, root):
     downloads.mkdir(parents=True, exist_ok=True)
     archive = downloads / Path(info.url).name
     if not archive.is_file():
-        seen = _fetch(info.url, archive, info.sha256)
+        seen = _fetch(info.url, archive, info.sha256, info.md5)
         if not info.sha256:
             print(f"{info.name}: downloaded {archive.name}, sha256 {seen} (not pinned in the registry)")
     with tempfile.TemporaryDirectory(dir=root, prefix=f".{info.name}-") as scratch:

@@ -17,14 +17,19 @@ os.umask(_UMASK)
 
 
 @contextlib.contextmanager
-def replacing(path):
-    """Yields a temporary path beside ``path`` (same suffix); renames it over ``path`` when
-    the block completes.
+def replacing(path, suffix=None):
+    """Yields a temporary path beside ``path``; renames it over ``path`` when the block
+    completes.
 
     For files that other code writes or reads by name before they are published (an
     exported model measured before it replaces the previous one). The file gets the
     permissions a plain ``open`` would give it (temporary files are created owner-only).
     On any error the temporary file is removed and ``path`` is left as it was.
+
+    Args:
+        path: the file to replace.
+        suffix: the temporary file's suffix (writers such as OpenCV's choose the format
+            by it). Default: ``path``'s own.
 
     Raises:
         FileNotFoundError: the destination folder does not exist.
@@ -32,7 +37,8 @@ def replacing(path):
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"output folder does not exist: {path.parent}")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix if suffix is None else suffix,
+                                             dir=path.parent)
     os.close(descriptor)
     try:
         yield Path(temporary)

@@ -40,7 +40,6 @@ Entry points: :func:`tiled_run` (one network on one array),
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import keras
@@ -626,31 +625,26 @@ def upscale_video(input_path, output_path, scale, model=None, tile=None, overlap
         capture.release()
         raise ValueError(f"{input_path}: not a readable video (OpenCV reports {width}x{height} frames)")
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{output_path.stem}-", suffix=output_path.suffix or ".mp4",
-                                             dir=output_path.parent)
-    os.close(descriptor)  # VideoWriter opens the path itself
-    writer = cv2.VideoWriter(temporary, cv2.VideoWriter_fourcc(*"mp4v"), fps,
-                             (width * upscaler.scale, height * upscaler.scale))
     frames = 0
     try:
-        if not writer.isOpened():
-            raise ValueError(f"OpenCV cannot write an mp4v video to {output_path}")
-        with tqdm(total=total, unit="frame", disable=not progress, desc=Path(input_path).name) as bar:
-            while True:
-                ok, frame = capture.read()
-                if not ok:
-                    break
-                upscaled = upscaler(frame[..., ::-1])  # OpenCV frames are BGR
-                writer.write(np.ascontiguousarray(upscaled[..., ::-1]))
-                frames += 1
-                bar.update(1)
-        writer.release()
-        files.publish_permissions(temporary)
-        os.replace(temporary, output_path)
-    except BaseException:
-        writer.release()
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        # VideoWriter opens the temporary path itself and picks the container by its suffix.
+        with files.replacing(output_path, suffix=output_path.suffix or ".mp4") as temporary:
+            writer = cv2.VideoWriter(str(temporary), cv2.VideoWriter_fourcc(*"mp4v"), fps,
+                                     (width * upscaler.scale, height * upscaler.scale))
+            try:
+                if not writer.isOpened():
+                    raise ValueError(f"OpenCV cannot write an mp4v video to {output_path}")
+                with tqdm(total=total, unit="frame", disable=not progress, desc=Path(input_path).name) as bar:
+                    while True:
+                        ok, frame = capture.read()
+                        if not ok:
+                            break
+                        upscaled = upscaler(frame[..., ::-1])  # OpenCV frames are BGR
+                        writer.write(np.ascontiguousarray(upscaled[..., ::-1]))
+                        frames += 1
+                        bar.update(1)
+            finally:
+                writer.release()
     finally:
         capture.release()
     return frames

@@ -224,13 +224,18 @@ def _polyphase_filter(image, axis, bank, stride):
         # kernel vectorises over a long contiguous channel axis (about twice as fast as 3 channels).
         rows = tf.reshape(image, [-1, height, 1, width * channels])
         kernel = np.tile(bank.reshape(span, 1, 1, 1).astype(np.float32), [1, 1, width * channels, 1])
-        filtered = tf.nn.depthwise_conv2d(rows, kernel, strides=[1, stride, 1, 1], padding="VALID")
+        # TensorFlow's own (non-oneDNN) depthwise kernel, used on CPUs without AVX-512, accepts
+        # only equal row and column strides; along a width of 1 the column stride changes nothing.
+        filtered = tf.nn.depthwise_conv2d(rows, kernel, strides=[1, stride, stride, 1], padding="VALID")
         return tf.reshape(filtered, [-1, filtered.shape[1], width, channels])
+    if phases == 1:
+        # Columns: each row becomes an image of height 1, for the same reason (equal strides).
+        kernel = np.tile(bank.reshape(1, span, 1, 1).astype(np.float32), [1, 1, channels, 1])
+        rows = tf.reshape(image, [-1, 1, width, channels])
+        filtered = tf.nn.depthwise_conv2d(rows, kernel, strides=[1, stride, stride, 1], padding="VALID")
+        return tf.reshape(filtered, [-1, height, filtered.shape[2], channels])
     strides = [1, 1, 1, 1]
     strides[axis] = stride
-    if phases == 1:
-        kernel = np.tile(bank.reshape(1, span, 1, 1).astype(np.float32), [1, 1, channels, 1])
-        return tf.nn.depthwise_conv2d(image, kernel, strides=strides, padding="VALID")
     # A block-diagonal conv whose output channels are ordered (phase, channel): along the
     # width the interleave is then a free reshape; along the height, one transpose.
     kernel_shape = [1, 1, channels, phases * channels]

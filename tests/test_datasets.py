@@ -1,8 +1,10 @@
+import dataclasses
 import functools
 import hashlib
 import http.server
 import re
 import threading
+import urllib.request
 import zipfile
 
 import numpy as np
@@ -63,6 +65,22 @@ def test_download_from_mirror_with_checksum(data_root, mirror_server, monkeypatc
 def test_download_finds_the_image_folder_when_the_layout_differs(data_root, mirror_server, monkeypatch):
     url, sha256 = mirror_server
     _register(monkeypatch, url, sha256, folder="somewhere/else")
+    assert len(datasets.load_images("Tiny")) == 3
+
+
+def test_md5_is_checked_where_only_md5_is_published(data_root, mirror_server, monkeypatch, tmp_path):
+    url, _ = mirror_server
+    info = datasets.DatasetInfo("Tiny", "evaluation", 3, "test", url, "Tiny_HR", md5="0" * 32)
+    monkeypatch.setitem(datasets.DATASETS, "Tiny", info)
+    with pytest.raises(datasets.DatasetNotFoundError, match="expected md5 0{32}"):
+        datasets.resolve("Tiny")
+    assert not (data_root / "Tiny").exists()
+    assert not list((data_root / ".downloads").iterdir())
+    archive = tmp_path / "Tiny_HR.zip"
+    with urllib.request.urlopen(url) as response:
+        archive.write_bytes(response.read())
+    monkeypatch.setitem(datasets.DATASETS, "Tiny", dataclasses.replace(
+        info, md5=hashlib.md5(archive.read_bytes()).hexdigest()))
     assert len(datasets.load_images("Tiny")) == 3
 
 
@@ -170,3 +188,5 @@ def test_pinned_digests_are_lowercase_sha256_as_hashlib_prints_them():
         assert info.url.startswith(("https://", "http://")), info.name
         if info.sha256 is not None:
             assert re.fullmatch(r"[0-9a-f]{64}", info.sha256), f"{info.name}: {info.sha256!r}"
+        if info.md5 is not None:
+            assert re.fullmatch(r"[0-9a-f]{32}", info.md5), f"{info.name}: {info.md5!r}"

@@ -292,8 +292,11 @@ def test_tiles_overlapping_by_the_radius_match_whole_image_inference(name, scale
         inner = slice(overlap * scale, (overlap + end - begin) * scale)
         return _numpy(model(tile))[0, inner, inner]
 
-    np.testing.assert_allclose(tile_output(radius), whole, atol=1e-5, rtol=0)
-    assert np.abs(tile_output(radius - 1) - whole).max() > 1e-4  # the radius is tight
+    # A few float32 roundings of the largest output: summation order differs between the
+    # convolution kernels of different CPUs (with and without oneDNN) and input sizes.
+    tolerance = 1e-6 * np.abs(whole).max()
+    np.testing.assert_allclose(tile_output(radius), whole, atol=tolerance, rtol=0)
+    assert np.abs(tile_output(radius - 1) - whole).max() > 100 * tolerance  # the radius is tight
 
 
 # --- Upscaler and registry ------------------------------------------------------------------------------
