@@ -18,6 +18,10 @@ srlib is timed four ways, because they cost different things:
 * ``numpy``: ``imresize(array)`` with a seen shape, NumPy in, NumPy out like OpenCV;
   TensorFlow copies the array in and the result out (about 4 ms and 1 ms here for a 1080p
   float image).
+
+TensorFlow runs its CPU kernels through oneDNN by default only on CPUs with AVX-512-class
+instructions; elsewhere its own kernels are several times slower for these convolutions.
+The header says which; ``TF_ENABLE_ONEDNN_OPTS=1 python benchmarks/resize.py`` forces oneDNN on.
 """
 
 import argparse
@@ -53,8 +57,8 @@ def main():
         "x1/2 down 1920x1080 -> 960x540": (full_hd, full_hd_tensor, 0.5, (960, 540)),
         "x2 up 960x540 -> 1920x1080": (half, half_tensor, 2.0, (1920, 1080)),
     }
-    print(f"TensorFlow {tf.__version__}, OpenCV {cv2.__version__}, threads: TF inter/intra default, "
-          f"OpenCV {cv2.getNumThreads()}")
+    print(f"TensorFlow {tf.__version__} (oneDNN {'on' if resize._onednn_enabled() else 'off'}), "
+          f"OpenCV {cv2.__version__}, threads: TF inter/intra default, OpenCV {cv2.getNumThreads()}")
     print(f"{'case':<32} {'srlib graph/repeat/first/numpy ms':>34} {'cv2 ms':>7} {'resize-right ms':>16} "
           f"{'srlib/cv2 (graph, repeat, first, numpy)':>40} {'rr/srlib':>9} {'max |srlib - rr|':>17}")
     for label, (array, tensor, scale, cv2_size) in cases.items():

@@ -296,12 +296,10 @@ def _resize_axis_polyphase(image, axis, in_length, out_length, left, weights, ph
 
     Window ``k`` reads input samples ``start + k * stride`` to ``start + k * stride + span``.
     Two ways to give the border windows their mirrored samples, chosen by measurement
-    (1080p RGB, with and without oneDNN): pad the image and filter it in one go, which
-    copies the input once; or run the inside windows on the image itself and the few
-    border windows on short mirrored strips, which copies the output once (concatenation).
-    Padding wins along the height (whole rows are contiguous) and when upscaling (the
-    input is the smaller); strips win when downscaling along the width (16 ms against 28 ms
-    for 1920x540 RGB halved without oneDNN, equal with it).
+    (1080p RGB, x2 and x1/2, with and without oneDNN): when upscaling, pad the input and
+    filter it in one go, which copies the (smaller) input once; when downscaling, run the
+    inside windows on the image itself and the few border windows on short mirrored strips,
+    which copies the (smaller) output once, when the pieces are concatenated.
     """
     start, bank = _filter_bank(left, weights, phases)
     span = bank.shape[0]
@@ -309,7 +307,7 @@ def _resize_axis_polyphase(image, axis, in_length, out_length, left, weights, ph
     end = start + (windows - 1) * stride + span  # one past the last input sample read
     if max(-start, end - in_length) > in_length:
         return None
-    if axis == 1 or phases > stride:
+    if phases > stride:
         padded = _mirror_pad(image, axis, max(-start, 0), max(end - in_length, 0))
         begin = max(start, 0)  # in the padded image, sample `start` sits at `begin`
         filtered = _polyphase_filter(_take(padded, axis, begin, begin + end - start), axis, bank, stride)
@@ -333,11 +331,13 @@ def _resize_axis_polyphase(image, axis, in_length, out_length, left, weights, ph
 
 def _inside_windows(image, axis, bank, stride, begin, count):
     """``count`` windows starting at sample ``begin >= 0``, all inside the image."""
-    span = bank.shape[0]
-    image = _take(image, axis, 0, begin + (count - 1) * stride + span)
     if begin < stride:  # zero taps in front align the convolution's windows (from sample 0) with ours
-        return _polyphase_filter(image, axis, np.pad(bank, [(begin, 0), (0, 0)]), stride)
-    return _polyphase_filter(_take(image, axis, begin, image.shape[axis]), axis, bank, stride)
+        bank, begin = np.pad(bank, [(begin, 0), (0, 0)]), 0
+    span = bank.shape[0]
+    if begin == 0 and (image.shape[axis] - span) // stride + 1 == count:
+        # A convolution over the whole axis makes exactly these windows: no slice, which would copy.
+        return _polyphase_filter(image, axis, bank, stride)
+    return _polyphase_filter(_take(image, axis, begin, begin + (count - 1) * stride + span), axis, bank, stride)
 
 
 def _border_windows(image, axis, in_length, bank, stride, start, first, last, keep, phases):
