@@ -19,7 +19,6 @@ rounds of each round's median step, and the ratio is float32 / mixed bfloat16.
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -30,14 +29,6 @@ from srlib import data, models, train
 
 SCALES = {"vdsr": 2, "fsrcnn": 3, "espcn": 3, "srcnn": 3, "sp_vdsr": 2}
 PRECISIONS = ("float32", "mixed_bfloat16")
-
-
-def bfloat16_flags():
-    """The CPU's bfloat16 instruction flags from /proc/cpuinfo ("none" where it has none or no such file)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    flags = set(cpuinfo.read_text().split()) if cpuinfo.is_file() else set()
-    found = sorted(flag for flag in flags if "bf16" in flag)
-    return ", ".join(found) or "none"
 
 
 def measure(name, steps=10, rounds=3, seed=0, verbose=True):
@@ -80,7 +71,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="timed fit calls per precision, interleaved")
     arguments = parser.parse_args()
     print(machine_description())
-    print(f"bf16 flags: {bfloat16_flags()}")
+    print(f"bf16 flags: {', '.join(models.cpu_bfloat16_flags()) or 'none'}")
     results = [measure(name, arguments.steps, arguments.rounds) for name in arguments.models]
     print(f"\n{'model':<8} {'scale':>5} {'batch':>11} {'float32 ms/step':>16} {'mixed bf16 ms/step':>19} "
           f"{'float32 / bf16':>15}")

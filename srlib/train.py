@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import tempfile
+import warnings
 from pathlib import Path
 
 import keras
@@ -147,7 +148,16 @@ def _loss(name):
 
 
 def compiled_model(name, scale, recipe, **model_arguments):
-    """The model compiled with its recipe's optimizer and precision: the variables a run's checkpoints hold."""
+    """The model compiled with its recipe's optimizer and precision: the variables a run's checkpoints hold.
+
+    Warns when the recipe asks for mixed bfloat16 on a machine with neither a GPU nor a CPU
+    with bfloat16 instructions, where it is many times slower than float32.
+    """
+    if (recipe.precision == "mixed_bfloat16" and not tf.config.list_physical_devices("GPU")
+            and not models.cpu_bfloat16_flags()):
+        warnings.warn(f"{name}: precision='mixed_bfloat16' on a CPU without bfloat16 instructions (no avx512_bf16 "
+                      f"or amx_bf16 in /proc/cpuinfo) is many times slower than float32 (14x for VDSR-20 on one "
+                      f"such machine); run benchmarks/mixed_precision.py, or train in float32", stacklevel=2)
     model = models.with_precision(models.build(name, scale, **model_arguments), recipe.precision)
     schedule = training.step_decay(recipe.learning_rate, 0.5, recipe.decay_every_steps)
     model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=recipe.clipnorm), loss=_loss(recipe.loss))

@@ -429,3 +429,12 @@ def test_with_precision_names_bad_arguments():
     inputs = keras.Input((None, None, 1))
     with pytest.raises(ValueError, match="has no weights"):
         models.with_precision(keras.Model(inputs, keras.layers.ReLU()(inputs)), "mixed_bfloat16")
+
+
+def test_cpu_bfloat16_flags_read_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n")
+    assert models.cpu_bfloat16_flags(cpuinfo) == ["amx_bf16", "avx512_bf16"]
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse4_2 avx f16c\n")
+    assert models.cpu_bfloat16_flags(cpuinfo) == []
+    assert models.cpu_bfloat16_flags(tmp_path / "missing") == []

@@ -3,11 +3,13 @@
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from srlib import models, train, training
 
@@ -387,3 +389,15 @@ def test_cli_recipe_argument_is_recorded_in_the_run(tmp_path):
                                 "--run-dir", str(tmp_path / "other"), "--recipe-argument", "batch_size=0"],
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 2 and "`batch_size` must be a positive integer" in completed.stderr
+
+
+def test_mixed_bfloat16_warns_on_a_cpu_without_bfloat16_instructions(monkeypatch):
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    monkeypatch.setattr(models, "cpu_bfloat16_flags", lambda: [])
+    with pytest.warns(UserWarning, match="many times slower than float32"):
+        train.compiled_model("espcn", 3, train.recipe_with("espcn", precision="mixed_bfloat16"))
+    monkeypatch.setattr(models, "cpu_bfloat16_flags", lambda: ["avx512_bf16"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train.compiled_model("espcn", 3, train.recipe_with("espcn", precision="mixed_bfloat16"))
+        train.compiled_model("espcn", 3, train.RECIPES["espcn"])

@@ -31,7 +31,7 @@ from srlib.models.analysis import ModelCost, model_cost, receptive_field
 from srlib.models.espcn import espcn
 from srlib.models.fir import FIRUpsample
 from srlib.models.fsrcnn import fsrcnn, fsrcnn_for_new_scale, fsrcnn_s
-from srlib.models.precision import PRECISIONS, with_precision
+from srlib.models.precision import PRECISIONS, cpu_bfloat16_flags, with_precision
 from srlib.models.sp_vdsr import sp_vdsr
 from srlib.models.srcnn import srcnn
 from srlib.models.srresnet import discriminator, srresnet
@@ -114,7 +114,7 @@ def build(name, scale=None, **kwargs):
 
 
 __all__ = [
-    "MODELS", "PRECISIONS", "ModelCost", "ModelSpec", "FIRUpsample", "build", "discriminator", "espcn", "fsrcnn",
-    "fsrcnn_for_new_scale", "fsrcnn_s", "model_cost", "receptive_field", "sp_vdsr", "srcnn", "srresnet",
+    "MODELS", "PRECISIONS", "ModelCost", "ModelSpec", "FIRUpsample", "build", "cpu_bfloat16_flags", "discriminator",
+    "espcn", "fsrcnn", "fsrcnn_for_new_scale", "fsrcnn_s", "model_cost", "receptive_field", "sp_vdsr", "srcnn", "srresnet",
     "upscaler", "vdsr", "with_precision",
 ]

@@ -17,9 +17,24 @@ checkpoints and published weights of a mixed-precision run load into the float32
 model unchanged.
 """
 
+from pathlib import Path
+
 import keras
 
 PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+def cpu_bfloat16_flags(cpuinfo="/proc/cpuinfo"):
+    """The CPU's bfloat16 instruction flags (``avx512_bf16``, ``amx_bf16``...), sorted.
+
+    Empty where the CPU has none, or where ``cpuinfo`` does not exist (not Linux). Without
+    them TensorFlow converts bfloat16 to and from float32 around every operation, and mixed
+    bfloat16 is far slower than float32: 14x for a VDSR-20 training step on a 2-core AMD EPYC
+    without them (1,324 against 17,719 ms, ``benchmarks/mixed_precision.py``, 2026-12-03).
+    """
+    path = Path(cpuinfo)
+    flags = set(path.read_text().split()) if path.is_file() else set()
+    return sorted(flag for flag in flags if "bf16" in flag)
 
 
 def with_precision(model, precision):
