@@ -146,7 +146,9 @@ plt.title("Mitchell-Netravali B-C plane: PSNR of x3 upscaling")
 plt.xlabel("B (blur)"); plt.ylabel("C (ringing)"); plt.legend(loc="upper right")
 plt.show()
 best = np.unravel_index(bc_psnr.argmax(), bc_psnr.shape)
-print(f"best on this grid: B = {b_values[best[1]]:.2f}, C = {c_values[best[0]]:.2f}, {bc_psnr.max():.2f} dB")
+scope = "all images" if bc_limit is None else f"first {bc_limit} images"
+print(f"best on this grid: B = {b_values[best[1]]:.2f}, C = {c_values[best[0]]:.2f}, {bc_psnr.max():.2f} dB "
+      f"(mean Y-PSNR, {bc_dataset} x3, {scope}, protocol as in section 5)")
 
 # %% [markdown]
 # ## 3. What interpolation cannot recover
@@ -195,7 +197,7 @@ versions = {"original": image,
             "4:2:0 (half-res CbCr)": np.clip(color.ycbcr_to_rgb(chroma_subsampled), 0, 1),
             "half-res Y": np.clip(color.ycbcr_to_rgb(luma_subsampled), 0, 1)}
 figure = plots.compare_crops([(v * 255).round().astype(np.uint8) for v in versions.values()],
-                             [f"{k} {metrics.psnr(image, v):.1f} dB" if k != "original" else k
+                             [f"{k} {metrics.psnr(image, v):.1f} dB (RGB PSNR, no shave)" if k != "original" else k
                               for k, v in versions.items()],
                              crop_size=96, suptitle="Halving chroma vs halving luma")
 plt.show()
@@ -227,7 +229,7 @@ axes[0].legend(fontsize=8)
 plt.show()
 
 # %%
-figure = plots.fir_comparison_figure("Set5", image_index=1, scale=3, methods=["bilinear", "bicubic", "lanczos3"])
+figure = plots.fir_comparison_figure("Set5", image_index=1, scale=3, methods=["bilinear", "bicubic", "mitchell", "lanczos3"])
 plt.show()
 
 # %% [markdown]
@@ -270,8 +272,10 @@ for dataset_name, scale, published, ours_psnr, published_ssim, ours_ssim in rows
 #
 # ## Exercises
 # 1. Make the LR with `tf.image.resize(hr, size, "bicubic", antialias=False)` instead of
-#    `srlib.resize.imresize` and re-run the Set5 ×4 bicubic evaluation. Predict first: higher
-#    or lower than 28.42 dB, and by how much? (Hint: without antialiasing the LR aliases.)
+#    `srlib.resize.imresize`, round it to uint8, and measure it with
+#    `evaluate.evaluate_pair(hr_cropped, lr_uint8, evaluate.fir_upscaler("bicubic"), 4)` for each
+#    Set5 image (`resize.crop_to_multiple(hr, 4)` gives `hr_cropped`). Predict first: higher or
+#    lower than 28.42 dB, and by how much? (Hint: without antialiasing the LR aliases.)
 # 2. Evaluate bicubic Set5 ×2 on RGB instead of Y (`metrics.psnr(..., y_channel=False)`) and
 #    without the border shave. Which of the two mistakes costs more?
 # 3. Find the best (B, C) on the full Set5 grid at ×2 and ×4. Does it move with the scale?

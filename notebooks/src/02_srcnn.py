@@ -86,7 +86,7 @@ figure, axes = plt.subplots(2, 4, figsize=(10, 5.5), layout="constrained")
 for column in range(4):
     patch_psnr = 10 * np.log10(1 / np.mean((upsampled_patches[column] - hr_patches[column]) ** 2))
     axes[0, column].imshow(upsampled_patches[column, ..., 0], cmap="gray", vmin=0, vmax=1)
-    axes[0, column].set_title(f"input: bicubic x{SCALE}\n{patch_psnr:.1f} dB", fontsize=9)
+    axes[0, column].set_title(f"input: bicubic x{SCALE}\n{patch_psnr:.1f} dB (patch, Y, no shave)", fontsize=9)
     axes[1, column].imshow(hr_patches[column, ..., 0], cmap="gray", vmin=0, vmax=1)
     axes[1, column].set_title("target: HR", fontsize=9)
 for axis in axes.flat:
@@ -247,8 +247,9 @@ figure, crop_psnr = plots.protocol_crops(hr_image, SCALE, {"bicubic": evaluate.f
 plt.show()
 
 # %% [markdown]
-# The first layer's 64 filters. After long training the paper shows edge, blob and
-# Laplacian-like detectors (its Fig. 5); after a short run they are still close to their random
+# The first layer's 64 filters, of the weights evaluated above (the shipped ones when the
+# manifest lists them, else this run's). After long training the paper shows edge, blob and
+# Laplacian-like detectors (its Fig. 5); a short run's filters are still close to their random
 # initialisation.
 
 # %%

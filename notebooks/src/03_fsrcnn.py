@@ -58,7 +58,7 @@ QUICK = os.environ.get("SRLIB_QUICK") == "1"
 SCALE = 3
 print(f"srlib {srlib.__version__}, TensorFlow {tf.__version__}, Keras {keras.__version__}, "
       f"NumPy {np.__version__}, quick mode: {QUICK}")
-for dataset_name in ["T91", "Set5", "Set14"]:
+for dataset_name in ["T91", "BSD200", "Set5", "Set14"]:
     print(datasets.describe(dataset_name))
 for scale in [2, 3, 4]:
     print(f"published Set5 x{scale}: FSRCNN {evaluate.published_psnr('fsrcnn', 'Set5', scale)} dB, "
@@ -105,7 +105,7 @@ figure, (impulse_axis, photo_axis) = plt.subplots(1, 2, figsize=(9, 4.2), layout
 image = impulse_axis.imshow(stamped, cmap="viridis")
 impulse_axis.set(title=f"one LR impulse through a stride-{SCALE} transposed conv", xlabel="HR column",
                  ylabel="HR row")
-figure.colorbar(image, ax=impulse_axis)
+figure.colorbar(image, ax=impulse_axis, label="kernel weight")
 photo_axis.imshow(tent_upscaled[..., 0], cmap="gray", vmin=0, vmax=1)
 photo_axis.set(title=f"tent kernel on a 60x60 LR crop: x{SCALE} bilinear", xlabel="HR column", ylabel="HR row")
 plt.show()
@@ -187,6 +187,8 @@ print(f"\nSRCNN / FSRCNN: {costs['SRCNN 9-5-5'].macs / costs['FSRCNN'].macs:.0f}
 
 # %%
 recipe = train.RECIPES["fsrcnn"]
+# The next two lines and VALIDATION_LIMIT state what train.train does in each mode, for the plots
+# and section 7; to change them, change the recipe (train.recipe_with), as notebook 05 does.
 TRAINING_IMAGES = "embedded" if QUICK else list(recipe.data)  # full: the recipe's, T91 + BSD200
 STEPS_PER_EPOCH = 5 if QUICK else recipe.steps_per_epoch
 MINUTES = 0.5 if QUICK else 60
@@ -292,11 +294,12 @@ for new_scale, new_model in transferred.items():
     transfer_results.append(evaluate.evaluate(models.upscaler(new_model), "Set5", new_scale, method_name="fsrcnn",
                                               limit=transfer_limit))
     transfer_results.append(evaluate.evaluate("bicubic", "Set5", new_scale, limit=transfer_limit))
+print(evaluate.PROTOCOL)
 print(evaluate.format_table(transfer_results))
 
 # %% [markdown]
 # The body never saw ×2 or ×4 data; only `9·9·56 + 1` weights were fitted to each new scale.
-# How close that gets to a network trained for the scale from scratch is exercise 2.
+# Whether fine-tuning the body too does better is exercise 2.
 #
 # ## Published vs ours
 # The paper's FSRCNN row (91 training images, Set5 only) next to ours and bicubic's, measured
@@ -331,19 +334,22 @@ print(evaluate.published_vs_ours("fsrcnn", [(ours, bicubic, source) for _, sourc
 # * A gap to the published row is expected from the budget: one or two CPU hours of Adam on
 #   48×48 patches against the paper's SGD to convergence with a 19-fold augmented set. The second
 #   hour of the shipped weights bought 0.23 dB on Set5 (32.45 to 32.68 dB), still 0.38 dB short.
-#   A fresh hour of the current recipe at a rate of 5·10⁻⁴ (310,500 steps) reached 32.48 dB: on two
-#   CPU cores the one-hour bar of 32.80 dB is out of this recipe's reach.
+#   A fresh hour of the current recipe at a rate of 5·10⁻⁴ (310,500 steps, measured 2026-12-02 and
+#   not published) reached 32.48 dB: on two CPU cores the project's target for one hour of
+#   training, 32.80 dB, is out of this recipe's reach.
 
 # %%
 print(f"* Evaluated at x{SCALE}: {evaluated[SCALE].description}.")
-for scale, source, ours, bicubic in sorted(rows, key=lambda row: (row[0], row[1])):
-    published = evaluate.published_psnr("fsrcnn", "Set5", scale)
-    line = (f"* Set5 x{scale} ({source}): FSRCNN {ours.psnr_y:.2f} dB against bicubic {bicubic.psnr_y:.2f} dB "
-            f"({ours.psnr_y - bicubic.psnr_y:+.2f} dB)")
-    if ours.images == datasets.lookup("Set5").num_images:
-        line += f", {ours.psnr_y - published:+.2f} dB from the published {published:.2f}."
+for scale, source, ours, bicubic in sorted(rows, key=lambda row: (row[2].dataset, row[0], row[1])):
+    published = evaluate.published_psnr("fsrcnn", ours.dataset, scale)
+    line = (f"* {ours.dataset} x{scale} ({source}): FSRCNN {ours.psnr_y:.2f} dB against bicubic "
+            f"{bicubic.psnr_y:.2f} dB ({ours.psnr_y - bicubic.psnr_y:+.2f} dB)")
+    if ours.images != datasets.lookup(ours.dataset).num_images:
+        line += f", on the first {ours.images} images only: not comparable with a published mean."
+    elif published is None:
+        line += ", no published figure for this set."
     else:
-        line += f", on the first {ours.images} images only: not comparable with the published mean."
+        line += f", {ours.psnr_y - published:+.2f} dB from the published {published:.2f}."
     print(line)
 print(f"* Comic x{SCALE}: FSRCNN {crop_psnr['FSRCNN']:.2f} dB against bicubic {crop_psnr['bicubic']:.2f} dB.")
 print(f"* Speed on this machine, 120x120 LR to 360x360: SRCNN {1000 * timings['SRCNN 9-5-5']:.0f} ms, "

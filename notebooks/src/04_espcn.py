@@ -10,8 +10,10 @@
 # *Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel Convolutional
 # Neural Network* (CVPR 2016): upscaling at the very end, by a learned sub-pixel convolution,
 # makes a network fast enough for **1080p video in real time** (on a K2 GPU) and better than
-# SRCNN at a fraction of its cost. Trained on the 91 images: **Set5 ×3 32.55 dB** (against 30.39
-# for bicubic). The often-quoted 33.13 dB came from training on ImageNet.
+# SRCNN trained on the same 91 images, at a fraction of its cost. Trained on the 91 images:
+# **Set5 ×3 32.55 dB** (against 30.39 for bicubic). The often-quoted 33.13 dB came from training
+# on ImageNet; the SRCNN figure printed below (32.75 dB) is SRCNN trained on ImageNet, which the
+# 91-image ESPCN does not beat.
 #
 # **What is new here.** `srlib.layers.DepthToSpace` (the pixel shuffle, one TFLite op) and
 # `SubPixelConv2D` with its ICNR initialisation (Aitken et al. 2017), which makes the layer start
@@ -58,7 +60,7 @@ QUICK = os.environ.get("SRLIB_QUICK") == "1"
 SCALE = 3
 print(f"srlib {srlib.__version__}, TensorFlow {tf.__version__}, Keras {keras.__version__}, "
       f"NumPy {np.__version__}, quick mode: {QUICK}")
-for dataset_name in ["T91", "Set5", "Set14"]:
+for dataset_name in ["T91", "BSD200", "Set5", "Set14"]:
     print(datasets.describe(dataset_name))
 print(f"published Set5 x{SCALE}: ESPCN {evaluate.published_psnr('espcn', 'Set5', SCALE)} dB (91 images), "
       f"SRCNN {evaluate.published_psnr('srcnn', 'Set5', SCALE)} dB (ImageNet), "
@@ -178,6 +180,8 @@ print(f"ESPCN on this machine: {1 / frame_timings['ESPCN']:.1f} frames per secon
 
 # %%
 recipe = train.RECIPES["espcn"]
+# The next two lines and VALIDATION_LIMIT state what train.train does in each mode, for the text
+# below; to change them, change the recipe (train.recipe_with), as notebook 05 does.
 TRAINING_IMAGES = "embedded" if QUICK else list(recipe.data)  # full: the recipe's, T91 + BSD200
 STEPS_PER_EPOCH = 5 if QUICK else recipe.steps_per_epoch
 MINUTES = 0.5 if QUICK else 60
@@ -295,7 +299,9 @@ print(f"* 1080p at x{SCALE} on this machine: ESPCN {1000 * frame_timings['ESPCN'
 #    ahead after the first few epochs? (Hint: the paper reports tanh ahead; ReLU units that go
 #    dead stop learning, tanh saturates instead.)
 # 2. **Without ICNR.** Build ESPCN with `layers.SubPixelConv2D(3, 1, kernel_size=3, use_icnr=False)`
-#    as its last layer (copy `srlib/models/espcn.py`: three lines of Keras) and train it as above.
+#    as its last layer (copy `srlib/models/espcn.py`: three lines of Keras) and train it with
+#    `model.fit` on `data.training_dataset` batches, as notebook 02's section 3 does
+#    (`train.train` builds registered models only).
 #    Predict first: is the gap largest at the start or at the end of training? Look at the crops
 #    after one epoch.
 # 3. **Cost by hand.** Count ESPCN's MACs per LR pixel at ×3 (`k·k·C_in·C_out` per layer, the last

@@ -73,7 +73,7 @@ for method in ["vdsr", "srcnn", "bicubic"]:
 # found that residual learning converged much faster and reached higher PSNR (exercise 1).
 
 # %%
-butterfly_index = 2  # butterfly, as in notebooks 02-04
+butterfly_index = 2  # butterfly, as in notebooks 02 and 04
 residuals = {}
 for scale in SCALES:
     upsampled_luma, hr_luma = data.validation_images("Set5", scale, upsampled_input=True)[butterfly_index]
@@ -82,9 +82,9 @@ for scale in SCALES:
 figure, axes = plt.subplots(1, 5, figsize=(20, 4), layout="constrained")
 axes[0].imshow(hr_luma[..., 0], cmap="gray", vmin=0, vmax=1)
 axes[0].set_title("HR (Y)")
-limit = 0.25
+residual_range = 0.25  # colour scale: +-0.25 of the 0-1 range
 for axis, scale in zip(axes[1:4], SCALES):
-    shown = axis.imshow(residuals[scale], cmap="RdBu_r", vmin=-limit, vmax=limit)
+    shown = axis.imshow(residuals[scale], cmap="RdBu_r", vmin=-residual_range, vmax=residual_range)
     axis.set_title(f"residual HR - bicubic, x{scale}")
 for axis in axes[:4]:
     axis.axis("off")
@@ -204,7 +204,7 @@ for axis, scale in zip(axes, SCALES):
     upsampled_patch, hr_patch = upsampled_batch[shown_index], hr_batch[shown_index]
     patch_psnr = 10 * np.log10(1 / np.mean((upsampled_patch - hr_patch) ** 2))
     axis.imshow(upsampled_patch, cmap="gray", vmin=0, vmax=1)
-    axis.set_title(f"input: bicubic x{scale}, {patch_psnr:.1f} dB", fontsize=9)
+    axis.set_title(f"input: bicubic x{scale}, {patch_psnr:.1f} dB\n(patch, Y, no shave)", fontsize=9)
 axes[3].imshow(hr_patch, cmap="gray", vmin=0, vmax=1)
 axes[3].set_title("target: HR", fontsize=9)
 for axis in axes:
@@ -299,8 +299,9 @@ plt.show()
 
 # %% [markdown]
 # ## 7. Evaluation at every scale
-# Shipped weights, when `checkpoints/manifest.json` lists them, were made by the CPU recipe and
-# are evaluated on all of Set5 and Set14. Without them, the model trained above is evaluated:
+# Shipped weights, when `checkpoints/manifest.json` lists them, were made by a variant of the CPU
+# recipe (mixed bfloat16, rate halved every 5,000 steps, 130 minutes: section 5 and the manifest
+# give the command) and are evaluated on all of Set5 and Set14. Without them, the model trained above is evaluated:
 # its best epoch by mean validation PSNR (chosen on Set5, so its Set5 numbers are slightly
 # optimistic; Set14 played no part), on two images per set in quick mode.
 # `train.shipped_or_trained` makes that choice and describes the weights it chose.

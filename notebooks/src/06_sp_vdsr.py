@@ -7,7 +7,7 @@
 # data and our CPU, and say where they hold.
 #
 # **The claims we check.** Chrisostomo, *SP-VDSR* (a sub-pixel VDSR for line art, ×2, Y; trained
-# and evaluated on a line-art set, not on photos). With the same depth and width (5 layers of 8
+# and evaluated on a line-art set, not on photos; our reference notes give no year or venue). With the same depth and width (5 layers of 8
 # filters):
 #
 # 1. an FIR ranking at ×2 on that set: **Lanczos 40.58 > Catmull-Rom 39.91 > Mitchell 39.01 >
@@ -446,7 +446,8 @@ print(f"{'Lanczos-3 over bilinear base (dB)':<44} {CLAIMS['lanczos_over_bilinear
 # **One full run of this notebook** (2026-12-02, 2 cores of an AMD EPYC, nothing else running,
 # 62 minutes) printed: the FIR ranking as claimed on Set5 and Set14 (Lanczos-3 34.28 > bicubic
 # 33.65 > Mitchell 32.77 > bilinear 32.23 > box 30.84 dB on Set5); VDSR 5×8 at 1.33× SP-VDSR's
-# time per step (2.12× by the mean), not 3×, against 3.47× the MACs; after 10 minutes each
+# time per step in this run (2.12× by the mean; `benchmarks/sp_vdsr.py`, run on its own the same
+# day, measured 1.46×: README, Speed), not 3×, against 3.47× the MACs; after 10 minutes each
 # (84,000 against 62,000 steps) SP-VDSR 36.29 / 32.13 dB and VDSR 36.23 / 32.10 dB on Set5 / Set14,
 # higher as claimed but by 0.05 dB, not 3.36; a Lanczos-3 base +0.262 dB (Set5) and +0.193 dB
 # (Set14) over bilinear, claimed +0.364; after 5 minutes each, MSE gave the highest PSNR (36.25 dB

@@ -159,8 +159,8 @@ print(f"untrained logits on two noise patches: {np.round(logits, 3)}, "
 # %% [markdown]
 # ## 3. The content loss: VGG19 features, or MSE without them
 # `PerceptualLoss(layer="vgg54")` runs a frozen VGG19 up to `block5_conv4` (after its ReLU) on
-# both images and takes the MSE of the features times 1/12.75, SRGAN's rescaling that brings it
-# to the size of a pixel loss. The features mean something only with **ImageNet weights**, which
+# both images, multiplies the features by 1/12.75 (SRGAN's rescaling, which brings the loss to
+# the size of a pixel loss) and takes their MSE. The features mean something only with **ImageNet weights**, which
 # srlib never downloads: if the file is not in the Keras cache, the next cell prints where to put
 # it, and the GAN below trains with an **MSE content loss** instead: the paper's own **SRGAN-MSE**
 # variant (its Table 1 compares SRGAN-MSE, SRGAN-VGG22 and SRGAN-VGG54), which isolates what the
@@ -390,7 +390,9 @@ for method, published_method in [("srresnet", "srresnet"), ("srgan", PUBLISHED_S
 # **The checkerboard, measured.** A grid pattern of period 4 puts the error's energy on the grid
 # frequencies `(k·H/4, l·W/4)`. `metrics.checkerboard_ratio` divides the error spectrum there by
 # its mean over the bins around each: about 1 for no pattern (bicubic, whose phases agree by
-# construction); a 2 % modulation of period 4 scores about 100 on Set5's baby and butterfly.
+# construction); a 2 % modulation of period 4 multiplied into the bicubic ×4 images (the pattern
+# `tests/test_metrics.py` uses) scores 179 on Set5's baby and 251 on butterfly, 33 to 251 over
+# the five (measured 2026-12-03).
 # Images whose own texture has energy at those frequencies score above 1 for every method,
 # hence the median over images.
 
@@ -423,9 +425,8 @@ print(f"* This notebook's run: SRResNet {pretrain_steps:,} steps, SRGAN {gan_sav
       f"{NUM_BLOCKS} blocks x {FILTERS} filters, batches of {BATCH_SIZE} {HR_PATCH}x{HR_PATCH} HR patches; "
       f"content loss {CONTENT}" + ("" if CONTENT == "mse" else f" (VGG19 {VGG_WEIGHTS} weights)")
       + f", {gan_history['content_loss'][-1]:.3g} in the last GAN epoch.")
-print(f"* Its last GAN epoch: d_real {gan_history['d_real'][-1]:.3f}, d_fake {gan_history['d_fake'][-1]:.3f}, "
-      f"weighted adversarial share of g_loss "
-      f"{ADVERSARIAL_WEIGHT * gan_history['adversarial_loss'][-1] / gan_history['g_loss'][-1]:.2%}.")
+print(f"* Its last GAN epoch: d_real {gan_history['d_real'][-1]:.3f}, "
+      f"d_fake {gan_history['d_fake'][-1]:.3f} (the adversarial term's share of g_loss is exercise 2).")
 print(f"* Evaluated below: {source} weights ({reason if source == 'shipped' else 'this run'}).")
 for dataset_name in EVALUATION_SETS:
     bicubic, srresnet_result, srgan_result = (results[dataset_name, method] for method in upscalers)

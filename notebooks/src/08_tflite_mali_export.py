@@ -372,8 +372,8 @@ def largest_activation(path):
     best = ([], 0)
     for tensor in model.subgraphs[0].tensors:
         shape = [] if tensor.shape is None else [int(size) for size in tensor.shape]
-        data = model.buffers[tensor.buffer].data if tensor.buffer > 0 else None
-        if len(shape) != 4 or (data is not None and len(data) > 0):
+        buffer_data = model.buffers[tensor.buffer].data if tensor.buffer > 0 else None
+        if len(shape) != 4 or (buffer_data is not None and len(buffer_data) > 0):
             continue  # weights and other constants
         size = 2 * shape[0] * shape[1] * shape[2] * 4 * math.ceil(shape[3] / 4)
         best = max(best, (shape, size), key=lambda item: item[1])
@@ -600,6 +600,7 @@ for label in labels:
 # ```sh
 # python -m srlib export --model espcn --scale 3 --tile 64 64 --mode float16 --output espcn_x3.tflite
 # python -m srlib check-gpu espcn_x3.tflite          # exit code 0: every op runs on the delegate
+# python -m srlib export --model espcn --scale 3 --tile 64 64 --mode int8 --output espcn_x3_int8.tflite
 # python -m srlib check-gpu espcn_x3_int8.tflite --quantized-ok
 # python -m srlib upscale in.png out.png --scale 3 --checkpoint espcn_x3.tflite --tile 64
 # ```
