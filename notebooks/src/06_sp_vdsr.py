@@ -441,7 +441,9 @@ print(f"{'Lanczos-3 over bilinear base (dB)':<44} {CLAIMS['lanczos_over_bilinear
 # * **Machine.** An epoch-time ratio is a property of the hardware and framework as much as of
 #   the network: tiny 8-filter convolutions leave a CPU far below its peak, and per-step
 #   overheads (Python, the optimizer update, the input pipeline) do not shrink with the MACs.
-#   The claim's machine is not known to us.
+#   The claim's machine is not known to us. On another 2-core AMD EPYC, one where TensorFlow runs
+#   its own kernels instead of oneDNN (no AVX-512), `benchmarks/sp_vdsr.py` measured 3.29× at
+#   48×48 and 2.77× at 96×96 (2026-12-03): the claimed 3× there, 1.46× and 2.03× on the first.
 #
 # **One full run of this notebook** (2026-12-02, 2 cores of an AMD EPYC, nothing else running,
 # 62 minutes) printed: the FIR ranking as claimed on Set5 and Set14 (Lanczos-3 34.28 > bicubic
