@@ -26,6 +26,7 @@ one-off shape runs eagerly, because tracing costs about 100 ms.
 """
 
 import collections
+import functools
 import math
 import numbers
 
@@ -208,6 +209,7 @@ def _mirror_pad(image, axis, before, after):
     return tf.concat(parts, axis) if len(parts) > 1 else image
 
 
+@functools.cache  # chosen once, when TensorFlow starts
 def _onednn_enabled():
     """Whether TensorFlow runs its CPU kernels through oneDNN.
 
