@@ -9,6 +9,11 @@ A dataset name resolves, in order, against
 3. a download of the public archive into the data directory (progress bar,
    SHA-256 check where the registry pins one, atomic extraction).
 
+Where a digest of the images themselves is published (``images_md5``), the
+extracted images are checked against it too, and :func:`describe` (``python -m
+srlib datasets``) checks any local copy: a copy of Set14 from elsewhere is then
+known to be the one the published tables' reproductions used, or not.
+
 Offline and missing, :class:`DatasetNotFoundError` names every path searched, the
 URL, and where to put the files. A folder path works wherever a name does.
 
@@ -50,6 +55,8 @@ class DatasetInfo:
             download prints the digest it saw so that it can be pinned).
         md5: MD5 of the archive, where only that has been published; checked too.
         source: ``"files"``, ``"embedded"`` or ``"tfds"``.
+        images_md5: digest of the HR image files themselves, in deepinv's convention
+            (see :func:`images_md5`); checked after extraction and by :func:`describe`.
     """
 
     name: str
@@ -61,6 +68,7 @@ class DatasetInfo:
     sha256: str = None
     source: str = "files"
     md5: str = None
+    images_md5: str = None
 
 
 _HF = "https://huggingface.co/datasets/eugenesiow"
@@ -68,18 +76,24 @@ _HF = "https://huggingface.co/datasets/eugenesiow"
 # BSD200 as other public projects recorded them when they downloaded the same archives
 # (SRCNN_train.zip retrieved 2026-09-01); Set5 and B100 as the Hugging Face file pages show their
 # Git LFS SHA-256 (the "Add data." commits, read 2026-12-03); Urban100 has only an MD5, from
-# deepinv's GAN example, which downloads the same URL. Set14 has none yet. A mismatch stops the
+# deepinv's GAN example, which downloads the same URL. Set5, Set14 and B100 also have a digest of
+# their extracted images, from deepinv's dataset classes (deepinv/datasets/set5.py, set14.py,
+# bsd100.py, `_checksums`): the copies in the team's shared mirror match Set5's and Set14's
+# (checked 2026-12-03), which confirms those two against a published value. A mismatch stops the
 # download with both digests; an archive that changed upstream is then best extracted by hand
 # (the error says where).
 DATASETS = {info.name: info for info in [
     DatasetInfo("Set5", "evaluation", 5, "Bevilacqua et al., BMVC 2012",
                 f"{_HF}/Set5/resolve/main/data/Set5_HR.tar.gz", "Set5_HR",
-                "260fc447296333f6c2716bcd65513968c33b666f21a905537ee3330c51a1945b"),
+                "260fc447296333f6c2716bcd65513968c33b666f21a905537ee3330c51a1945b",
+                images_md5="e128ede786dabb7ebeee99e5fa1ad985"),
     DatasetInfo("Set14", "evaluation", 14, "Zeyde et al., Curves and Surfaces 2010",
-                f"{_HF}/Set14/resolve/main/data/Set14_HR.tar.gz", "Set14_HR"),
+                f"{_HF}/Set14/resolve/main/data/Set14_HR.tar.gz", "Set14_HR",
+                images_md5="3fce01c3dfe9760194e8a22f6bc032c5"),
     DatasetInfo("B100", "evaluation", 100, "Martin et al., ICCV 2001 (BSD300 test split)",
                 f"{_HF}/BSD100/resolve/main/data/BSD100_HR.tar.gz", "BSD100_HR",
-                "333495ccded04a0db52b33361140821ea7e0d8af8dfb54b58df79a00010858d6"),
+                "333495ccded04a0db52b33361140821ea7e0d8af8dfb54b58df79a00010858d6",
+                images_md5="2288d442262c1c26343fda3b36f05b03"),
     DatasetInfo("Urban100", "evaluation", 100, "Huang et al., CVPR 2015",
                 f"{_HF}/Urban100/resolve/main/data/Urban100_HR.tar.gz", "Urban100_HR",
                 md5="65d9d84a34b72c6f7ca1e26a12df1e4c"),
@@ -219,6 +233,25 @@ def _image_folder(extracted, info):
                   f"(looked for '{info.archive_folder}' first)")
 
 
+def images_md5(folder):
+    """Digest of the files in ``folder``: the MD5 of their hexadecimal MD5s, in name order.
+
+    deepinv's ``calculate_md5_for_folder``, so that its published digests of the standard
+    sets apply to a copy found anywhere. Only the files directly in ``folder`` count.
+    """
+    digest = hashlib.md5()
+    for path in sorted(Path(folder).iterdir(), key=lambda path: path.name):
+        if path.is_file():
+            digest.update(hashlib.md5(path.read_bytes()).hexdigest().encode())
+    return digest.hexdigest()
+
+
+def _check_images_md5(folder, info):
+    if info.images_md5 and images_md5(folder) != info.images_md5:
+        raise OSError(f"the {info.name} images differ from the published ones: images_md5 "
+                      f"{images_md5(folder)}, expected {info.images_md5}")
+
+
 def _download(info, root):
     """Downloads and extracts ``info`` into ``root / info.name``, atomically."""
     if not info.url:
@@ -234,6 +267,7 @@ def _download(info, root):
         try:
             _extract(archive, scratch)
             found = _image_folder(Path(scratch), info)
+            _check_images_md5(found, info)
         except (tarfile.TarError, zipfile.BadZipFile, OSError) as error:
             # A cached archive that cannot be used (an HTML error page saved under the archive's
             # name, a truncated file) would fail the same way on every call: remove it.
@@ -296,14 +330,19 @@ def load_images(name, limit=None, download=True):
 
 
 def describe(name):
-    """One line about a dataset: its source and where it resolves (no download)."""
+    """One line about a dataset: its source, where it resolves (no download) and, where a
+    digest of its images is published, whether the local copy matches it."""
     info = lookup(name)
     if info.source != "files":
         return f"{info.name}: {info.num_images} images, {info.citation}"
     try:
         where = resolve(name, download=False)
     except DatasetNotFoundError:
-        where = "not available locally"
+        return f"{info.name}: {info.num_images} images, {info.citation}; not available locally"
+    if info.images_md5:
+        seen = images_md5(where)
+        matches = seen == info.images_md5
+        where = f"{where} ({'images match the published digest' if matches else f'a different copy: images_md5 {seen}, published {info.images_md5}'})"
     return f"{info.name}: {info.num_images} images, {info.citation}; {where}"
 
 

@@ -84,6 +84,39 @@ def test_md5_is_checked_where_only_md5_is_published(data_root, mirror_server, mo
     assert len(datasets.load_images("Tiny")) == 3
 
 
+def test_images_md5_is_checked_after_extraction(data_root, mirror_server, monkeypatch, tmp_path):
+    url, sha256 = mirror_server
+    info = _register(monkeypatch, url, sha256)
+    monkeypatch.setitem(datasets.DATASETS, "Tiny", dataclasses.replace(info, images_md5="0" * 32))
+    with pytest.raises(datasets.DatasetNotFoundError, match="differ from the published ones"):
+        datasets.resolve("Tiny")
+    assert not (data_root / "Tiny").exists()
+    assert not list((data_root / ".downloads").iterdir())
+    assert not list(data_root.glob(".Tiny-*"))
+    source = tmp_path / "archive_source" / "Tiny_HR"  # what the mirror server zipped
+    monkeypatch.setitem(datasets.DATASETS, "Tiny", dataclasses.replace(info, images_md5=datasets.images_md5(source)))
+    assert datasets.images_md5(datasets.resolve("Tiny")) == datasets.images_md5(source)
+    assert "images match the published digest" in datasets.describe("Tiny")
+
+
+def test_images_md5_follows_deepinv_and_tells_copies_apart(tmp_path, rng):
+    _write_pngs(tmp_path / "copy", 3, rng)
+    expected = hashlib.md5()
+    for name in ["img0.png", "img1.png", "img2.png"]:  # the MD5 of the files' hex MD5s, by name
+        expected.update(hashlib.md5((tmp_path / "copy" / name).read_bytes()).hexdigest().encode())
+    assert datasets.images_md5(tmp_path / "copy") == expected.hexdigest()
+    images.write_image(tmp_path / "copy" / "img1.png", rng.integers(0, 256, (12, 10, 3), dtype=np.uint8))
+    assert datasets.images_md5(tmp_path / "copy") != expected.hexdigest()
+
+
+@pytest.mark.parametrize("name", ["Set5", "Set14"])
+def test_shared_copies_are_the_published_images(name):
+    from conftest import require_dataset
+
+    folder = require_dataset(name)
+    assert datasets.images_md5(folder) == datasets.lookup(name).images_md5
+
+
 def test_checksum_mismatch_keeps_nothing(data_root, mirror_server, monkeypatch):
     url, _ = mirror_server
     _register(monkeypatch, url, "0" * 64)
@@ -188,5 +221,6 @@ def test_pinned_digests_are_lowercase_sha256_as_hashlib_prints_them():
         assert info.url.startswith(("https://", "http://")), info.name
         if info.sha256 is not None:
             assert re.fullmatch(r"[0-9a-f]{64}", info.sha256), f"{info.name}: {info.sha256!r}"
-        if info.md5 is not None:
-            assert re.fullmatch(r"[0-9a-f]{32}", info.md5), f"{info.name}: {info.md5!r}"
+        for md5 in (info.md5, info.images_md5):
+            if md5 is not None:
+                assert re.fullmatch(r"[0-9a-f]{32}", md5), f"{info.name}: {md5!r}"
