@@ -55,7 +55,7 @@ DEFAULT_TILE = (128, 128)
 DEFAULT_BATCH_SIZE = 8
 DEFAULT_CHROMA = "lanczos3"
 # Interpolation of the network input, by input kind, unless the caller or a model card says otherwise.
-DEFAULT_INTERPOLATION = {"upsampled": "bicubic", "lr_and_upsampled": "lanczos3"}
+DEFAULT_INTERPOLATION = models.upscaling.DEFAULT_INTERPOLATION
 INPUT_KINDS = ("lr", "upsampled", "lr_and_upsampled")
 MODEL_CARD_SUFFIX = ".card.json"  # srlib.export writes it next to each .tflite
 

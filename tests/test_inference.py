@@ -97,11 +97,15 @@ def test_colour_pipeline_tiled_equals_whole(built, name, rng):
                                inference.upscale_image(floats, built[name], scale=scale, tile=1000), atol=1e-5)
 
 
-def test_matches_the_protocol_upscaler_with_its_bicubic_chroma(built, rng):
-    model = built["espcn"]
+@pytest.mark.parametrize("name", ["espcn", "sp_vdsr_second_input", "vdsr"])
+def test_matches_the_protocol_upscaler_with_its_bicubic_chroma(built, name, rng):
+    # Evaluation (models.upscaler) and inference must feed a model the same input by default:
+    # SP-VDSR's second input is Lanczos-3 in both (a bicubic one differed by up to 34 levels).
+    scale = dict((case[0], case[1]) for case in CASES)[name]
+    model = built[name]
     rgb = rng.integers(0, 256, (30, 27, 3), dtype=np.uint8)
-    expected = models.upscaler(model)(rgb, 3)
-    tiled = inference.upscale_image(rgb, model, tile=(16, 14), chroma="bicubic")
+    expected = models.upscaler(model, scale if name == "sp_vdsr_second_input" else None)(rgb, scale)
+    tiled = inference.upscale_image(rgb, model, scale=scale, tile=(20, 18), chroma="bicubic")
     assert np.abs(tiled.astype(int) - expected).max() <= 1
 
 

@@ -14,6 +14,11 @@ from srlib.color import rgb_to_ycbcr, ycbcr_to_rgb
 from srlib.resize import imresize
 
 INPUT_KINDS = ("upsampled", "lr", "lr_and_upsampled")
+# Interpolation of the network input, by input kind, unless the caller says otherwise: what the
+# registered models train on (SRCNN and VDSR bicubic, SP-VDSR's second input Lanczos-3).
+# srlib.inference and the export cards use the same table, so evaluation, tiled inference and
+# the .tflite file all feed a model the same input.
+DEFAULT_INTERPOLATION = {"upsampled": "bicubic", "lr_and_upsampled": "lanczos3"}
 
 
 def _probe_input_kind(model, channels):
@@ -23,7 +28,7 @@ def _probe_input_kind(model, channels):
     return ("upsampled", None) if side == 8 else ("lr", side // 8)
 
 
-def upscaler(model, scale=None, channels=None, input_kind=None, interpolation="bicubic"):
+def upscaler(model, scale=None, channels=None, input_kind=None, interpolation=None):
     """An ``upscale(lr_uint8, scale) -> sr_uint8`` function running ``model``.
 
     For a one-channel model on an RGB image: Y (BT.601, MATLAB ``rgb2ycbcr``)
@@ -47,8 +52,9 @@ def upscaler(model, scale=None, channels=None, input_kind=None, interpolation="b
             ``"lr_and_upsampled"`` (SP-VDSR ``"second_input"``: both). None:
             ``"lr_and_upsampled"`` for two-input models, otherwise from the
             output size of an 8x8 probe. Default: None.
-        interpolation: ``imresize`` method that makes the upsampled input
-            (``"lanczos3"`` for SP-VDSR's second input). Default: ``"bicubic"``.
+        interpolation: ``imresize`` method that makes the upsampled input. None:
+            :data:`DEFAULT_INTERPOLATION` for the input kind (``"bicubic"`` for
+            ``"upsampled"``, ``"lanczos3"`` for SP-VDSR's second input). Default: None.
 
     Returns:
         ``upscale(lr_image, scale)``: uint8 ``(h, w)``, ``(h, w, 1)`` or
@@ -71,6 +77,7 @@ def upscaler(model, scale=None, channels=None, input_kind=None, interpolation="b
     if input_kind == "lr_and_upsampled" and scale is None:
         raise ValueError("`scale` is required for a model taking [lr, upsampled] inputs. Received: scale=None")
     model_scale = scale
+    interpolation = interpolation or DEFAULT_INTERPOLATION.get(input_kind)
 
     def upscale(lr_image, scale):
         if model_scale is not None and scale != model_scale:
