@@ -155,6 +155,14 @@ class _Graph:
         buffer = self.model.buffers[tensor.buffer]
         return (buffer.data is not None and len(buffer.data) > 0) or bool(buffer.offset)
 
+    def constant_values(self, index):
+        """An integer constant's values as a NumPy array; None if not stored in the model."""
+        tensor = self.subgraph.tensors[index]
+        dtype = {schema.TensorType.INT32: np.int32, schema.TensorType.INT64: np.int64}.get(tensor.type)
+        if dtype is None or not self._has_data(index) or self.model.buffers[tensor.buffer].data is None:
+            return None
+        return np.frombuffer(bytes(self.model.buffers[tensor.buffer].data), dtype)
+
     def shape(self, index):
         shape = self.subgraph.tensors[index].shape
         return [] if shape is None else [int(size) for size in shape]
@@ -378,7 +386,14 @@ def _strided_slice(graph, operator, options):
         if getattr(options, mask, 0):
             reasons.append(f"STRIDED_SLICE with a {mask}; the delegate supports none")
     if len(operator.inputs) < 4:
-        reasons.append("STRIDED_SLICE needs begin, end and strides inputs")
+        return reasons + ["STRIDED_SLICE needs begin, end and strides inputs"]
+    # The delegate reads begin, end and strides as constants and refuses zero and negative
+    # strides while parsing the graph (model_builder.cc), which fails the whole delegate.
+    if len(graph.runtime_inputs(operator)) != 1:
+        reasons.append("STRIDED_SLICE with computed begin, end or strides; the delegate needs constants")
+    strides = graph.constant_values(operator.inputs[3])
+    if strides is not None and (strides <= 0).any():
+        reasons.append(f"STRIDED_SLICE strides {strides.tolist()}; the delegate refuses reverse (negative) and zero strides")
     return reasons + _rank_three_or_four(graph, operator, options)
 
 

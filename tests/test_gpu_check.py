@@ -7,6 +7,7 @@ import tensorflow as tf
 from keras import ops
 
 from srlib import export, gpu_check, models
+from conftest import tflite_ops_and_ranks
 
 # Small configurations: the rules do not depend on depth or width.
 EXPORT_CASES = [("espcn", 3, {}), ("fsrcnn", 3, {"d": 16, "m": 2}), ("sp_vdsr", 2, {}),
@@ -148,3 +149,15 @@ def test_clear_errors_for_missing_and_non_tflite_files(tmp_path):
     not_a_model.write_text("not a flatbuffer at all")
     with pytest.raises(ValueError, match="notes.tflite.*not a TFLite model"):
         gpu_check.check_gpu_compatibility(not_a_model)
+
+
+
+def test_reverse_slices_are_rejected_and_forward_ones_pass(tmp_path):
+    # The delegate refuses negative strides while parsing the graph, which fails the whole delegate.
+    reversed_model = _convert_function(lambda x: x[:, ::-1, :, :] * 2.0, (1, 8, 8, 1))
+    forward_model = _convert_function(lambda x: x[:, 1:7:2, :, :] * 2.0, (1, 8, 8, 1))
+    for content in (reversed_model, forward_model):
+        assert "STRIDED_SLICE" in tflite_ops_and_ranks(content)[0]
+    reasons = _reasons(gpu_check.check_gpu_compatibility(_write(tmp_path, "reversed.tflite", reversed_model)))
+    assert "refuses reverse (negative) and zero strides" in reasons
+    assert gpu_check.check_gpu_compatibility(_write(tmp_path, "forward.tflite", forward_model)) == []
