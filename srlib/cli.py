@@ -127,9 +127,18 @@ def _upscale(arguments):
 
 
 def _export(arguments):
+    import numpy as np
+
     from srlib import export
 
-    card = export.export_tflite(_load_model(arguments), arguments.output, tile_shape=tuple(arguments.tile),
+    model = _load_model(arguments)
+    tile = arguments.tile
+    if tile is None:
+        # HR-sized tiles of a pre-upsampling model must hold whole LR pixels: 63x63 at x3.
+        pre_upsampling = len(model.inputs) == 1 and model(np.zeros((1, 8, 8, model.inputs[0].shape[-1]))).shape[1] == 8
+        side = 64 - (64 % arguments.scale if pre_upsampling and arguments.scale else 0)
+        tile = (side, side)
+    card = export.export_tflite(model, arguments.output, tile_shape=tuple(tile),
                                 mode=arguments.mode, scale=arguments.scale, name=arguments.model)
     print(export.format_model_card(card))
     return 0
@@ -304,7 +313,9 @@ def build_parser():
     export_parser.add_argument("--checkpoint", help="weights to export (default: published); " + CHECKPOINT_HELP)
     export_parser.add_argument("--model-argument", type=_model_argument, action="append", default=[],
                                metavar="NAME=VALUE", help=MODEL_ARGUMENT_HELP)
-    export_parser.add_argument("--tile", type=int, nargs=2, default=[64, 64], metavar=("H", "W"))
+    export_parser.add_argument("--tile", type=int, nargs=2, default=None, metavar=("H", "W"),
+                               help="input tile (default: 64 64, rounded down to a multiple of --scale "
+                                    "for pre-upsampling models)")
     export_parser.add_argument("--mode", default="float16", choices=["float32", "float16", "dynamic_int8", "int8"])
     export_parser.add_argument("--output", required=True, help="the .tflite file to write")
     export_parser.set_defaults(handler=_export)

@@ -331,22 +331,34 @@ def export_tflite(model, path, tile_shape=(64, 64), mode="float32", representati
     # untouched (and consistent) until both new files are complete.
     with files.replacing(path) as draft:
         draft.write_bytes(data)
-        card = _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads)
+        card = _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads, scale)
         card_path(path).unlink(missing_ok=True)  # never a new model beside the old model's card
     files.atomic_write(card_path(path), lambda handle: handle.write(json.dumps(card.to_dict(), indent=2).encode()))
     return card
 
 
-def _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads):
-    """The :class:`ModelCard` of the TFLite file ``draft``, which will be published as ``path``."""
+def _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads, scale):
+    """The :class:`ModelCard` of the TFLite file ``draft``, which will be published as ``path``.
+
+    Raises:
+        ValueError: a tile the file could never be used with (nothing is published then).
+    """
     two_inputs = len(model.inputs) == 2
     network = TFLiteNetwork(draft, num_threads=num_threads, interpolation=interpolation, context=0)
+    if network.input_kind == "upsampled" and scale and any(size % scale for size in tile_shape):
+        # Its tiles are HR-sized and must hold whole LR pixels (srlib.inference refuses them otherwise).
+        raise ValueError(f"`tile_shape` of a pre-upsampling model must be a multiple of `scale` ({scale}). "
+                         f"Received: tile_shape={tile_shape}")
     input_sizes = [tile_shape] + ([(tile_shape[0] * network.scale, tile_shape[1] * network.scale)]
                                   if two_inputs else [])
     cost = models.model_cost(model, input_sizes if two_inputs else tile_shape)
     radius = models.receptive_field(model)
     context = radius + (interpolation_support(network.scale, interpolation) if two_inputs else 0)
-    kept = [max(size - 2 * context, 1) for size in tile_shape]
+    if min(tile_shape) <= 2 * context:
+        raise ValueError(f"`tile_shape` must exceed twice the context of {context} pixels (the receptive field"
+                         f"{' and the interpolation' if two_inputs else ''}), or tiling makes no progress. "
+                         f"Received: tile_shape={tile_shape}")
+    kept = [size - 2 * context for size in tile_shape]
     overhead = tile_shape[0] * tile_shape[1] / (kept[0] * kept[1])
     variant = interpolation_input_of(model)
     return ModelCard(

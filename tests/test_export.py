@@ -106,6 +106,19 @@ def test_pre_upsampling_export(tmp_path):
     assert card.output_tile_shape == (40, 40)
 
 
+def test_tiles_the_file_could_never_be_used_with_are_refused(tmp_path):
+    path = tmp_path / "m.tflite"
+    path.write_bytes(b"an earlier export")
+    keras.utils.set_random_seed(0)
+    vdsr = models.build("vdsr", depth=4, filters=8)  # context 4
+    with pytest.raises(ValueError, match=r"multiple of `scale` \(3\)\. Received: tile_shape=\(40, 40\)"):
+        export.export_tflite(vdsr, path, (40, 40), scale=3, latency_runs=1)  # HR tiles of 13.3 LR pixels
+    with pytest.raises(ValueError, match=r"exceed twice the context of 4 pixels.*tile_shape=\(8, 30\)"):
+        export.export_tflite(_build("espcn", 3), path, (8, 30), latency_runs=1)
+    assert path.read_bytes() == b"an earlier export" and not export.card_path(path).exists()
+    assert export.export_tflite(vdsr, path, (39, 39), scale=3, latency_runs=1).tile_shape == (39, 39)
+
+
 def test_argument_errors(tmp_path):
     model = _build("sp_vdsr_second_input", 2)
     with pytest.raises(ValueError, match="scale"):
@@ -128,7 +141,10 @@ def test_every_shipped_model_exports_for_the_gpu_delegate(tmp_path, photos):
     for key in keys:
         model, entry = train.load_published(key)
         scale = entry["scales"][0]
+        side = max(TILE[0], 2 * models.receptive_field(model) + 8)  # a tile that tiles: wider than its overlaps
+        if models.MODELS[entry["model"]].input == "upsampled":
+            side += -side % scale  # HR-sized tiles hold whole LR pixels
         path = tmp_path / f"{key}.tflite"
-        export.export_tflite(model, path, TILE, "float16", scale=scale, latency_runs=1)
+        export.export_tflite(model, path, (side, side), "float16", scale=scale, latency_runs=1)
         assert gpu_check.check_gpu_compatibility(path) == [], key
         assert export.parity_psnr(model, path, photos, scale=scale) >= MIN_PSNR["float16"], key
