@@ -612,6 +612,9 @@ def upscale_video(input_path, output_path, scale, model=None, tile=None, overlap
     if not Path(input_path).is_file():
         raise FileNotFoundError(f"video file not found: {input_path}")
     output_path = Path(output_path)
+    if output_path.is_dir():
+        raise ValueError(f"output {output_path} is a folder; expected a video file name such as "
+                         f"{output_path / 'upscaled.mp4'}")
     if not output_path.parent.is_dir():
         raise FileNotFoundError(f"output folder does not exist: {output_path.parent}")
     upscaler = TiledUpscaler(load_network(model, checkpoint, scale), scale, tile=tile, overlap=overlap,
@@ -643,6 +646,9 @@ def upscale_video(input_path, output_path, scale, model=None, tile=None, overlap
                         writer.write(np.ascontiguousarray(upscaled[..., ::-1]))
                         frames += 1
                         bar.update(1)
+                if frames == 0:  # e.g. a codec this OpenCV build cannot decode: publish no empty video
+                    raise ValueError(f"{input_path}: OpenCV decoded no frames (is its codec supported by "
+                                     f"this OpenCV build?); {output_path} was not written")
             finally:
                 writer.release()
     finally:

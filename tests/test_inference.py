@@ -182,6 +182,39 @@ def test_upscale_file_weights_fir_and_refusals(built, tmp_path, rng):
         inference.upscale_file(source, tmp_path / "out.png", 2, model=built["espcn"])
 
 
+def test_upscale_video_refuses_a_folder_and_publishes_no_empty_video(tmp_path, rng, monkeypatch):
+    import cv2
+
+    source = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(source), cv2.VideoWriter_fourcc(*"mp4v"), 10, (40, 32))
+    for _ in range(3):
+        writer.write(rng.integers(0, 256, (32, 40, 3), dtype=np.uint8))
+    writer.release()
+    (tmp_path / "out").mkdir()
+    with pytest.raises(ValueError, match="is a folder"):
+        inference.upscale_video(source, tmp_path / "out", 2, method="bicubic", progress=False)
+
+    opencv_capture = cv2.VideoCapture
+
+    class Undecodable:  # opens and reports a frame size, then decodes nothing (an unsupported codec)
+        def __init__(self, path):
+            self.capture = opencv_capture(path)
+
+        def __getattr__(self, name):
+            return getattr(self.capture, name)
+
+        def read(self):
+            return False, None
+
+    target = tmp_path / "x2.mp4"
+    target.write_bytes(b"an earlier result")
+    monkeypatch.setattr(cv2, "VideoCapture", Undecodable)
+    with pytest.raises(ValueError, match="decoded no frames"):
+        inference.upscale_video(source, target, 2, method="bicubic", progress=False)
+    assert target.read_bytes() == b"an earlier result"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.mp4", "out", "x2.mp4"]
+
+
 def test_upscale_video(built, tmp_path, rng):
     import cv2
 
