@@ -9,7 +9,7 @@ where files become such arrays and back.
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from srlib import files
 
@@ -37,6 +37,9 @@ def to_standard_channels(array, source="image"):
 def read_image(path):
     """Reads an image file as uint8 ``(H, W, 1)`` (greyscale) or ``(H, W, 3)`` (RGB).
 
+    A photo with an EXIF orientation tag (phones store pixels unrotated) is turned
+    upright, as image viewers show it; the written result carries no such tag.
+
     Raises:
         FileNotFoundError: the file does not exist.
         ValueError: the file is not a readable image, or has more than 8 bits per sample.
@@ -47,6 +50,7 @@ def read_image(path):
     try:
         with Image.open(path) as image:
             image.load()
+            image = ImageOps.exif_transpose(image)
             mode = image.mode
             if mode in ("1", "L", "LA", "RGB", "RGBA"):
                 array = np.asarray(image.convert("L" if mode in ("1", "LA") else mode))

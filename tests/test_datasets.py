@@ -224,3 +224,16 @@ def test_pinned_digests_are_lowercase_sha256_as_hashlib_prints_them():
         for md5 in (info.md5, info.images_md5):
             if md5 is not None:
                 assert re.fullmatch(r"[0-9a-f]{32}", md5), f"{info.name}: {md5!r}"
+
+
+def test_exif_orientation_is_applied(tmp_path, rng):
+    from PIL import Image
+
+    pixels = rng.integers(0, 256, (6, 10, 3), dtype=np.uint8)  # 6 rows, 10 columns as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display", what a phone held upright writes
+    Image.fromarray(pixels).save(tmp_path / "phone.png", exif=exif)
+    upright = images.read_image(tmp_path / "phone.png")
+    np.testing.assert_array_equal(upright, np.rot90(pixels, k=-1))  # 10 rows, 6 columns, as shown
+    Image.fromarray(pixels).save(tmp_path / "plain.png")
+    np.testing.assert_array_equal(images.read_image(tmp_path / "plain.png"), pixels)
