@@ -110,10 +110,25 @@ def _evaluate(arguments):
     return 0
 
 
+def _overlap(text):
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a non-negative integer, got {text!r}")
+    return value
+
+
 def _upscale(arguments):
     from srlib import inference
 
     tflite = arguments.checkpoint and arguments.checkpoint.endswith(".tflite")
+    if tflite and (arguments.model or arguments.model_argument):
+        raise ValueError(f"--checkpoint {arguments.checkpoint} is a TFLite file, which holds its own network: "
+                         f"drop --model and --model-argument")
     model = _load_model(arguments) if (arguments.model or arguments.checkpoint) and not tflite else None
     common = dict(model=model, checkpoint=arguments.checkpoint if tflite else None, tile=arguments.tile,
                   overlap=arguments.overlap, method=arguments.method)
@@ -303,7 +318,7 @@ def build_parser():
         sub.add_argument("--model-argument", type=_model_argument, action="append", default=[],
                          metavar="NAME=VALUE", help=MODEL_ARGUMENT_HELP)
         sub.add_argument("--tile", type=int, default=None, help="LR tile size (default: model's)")
-        sub.add_argument("--overlap", default="auto", type=lambda v: v if v == "auto" else int(v),
+        sub.add_argument("--overlap", default="auto", type=_overlap,
                          help="tile overlap in LR pixels, or 'auto' (the receptive-field radius)")
         sub.set_defaults(handler=_upscale)
 

@@ -16,6 +16,7 @@ that the notebooks, the README and the CLI read them from.
 import dataclasses
 import json
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -128,8 +129,19 @@ def evaluate(upscale, dataset, scale, method_name=None, progress=False, limit=No
         except ValueError as error:  # e.g. an image too small for SSIM after the shave
             raise ValueError(f"{dataset} image {name!r} ({hr_image.shape[1]}x{hr_image.shape[0]}): {error}") from error
         per_image.append(ImageResult(name, psnr_y, ssim_y))
-    dataset_name = dataset if isinstance(dataset, str) else str(dataset)
-    return EvaluationResult(dataset_name, int(scale), method_name, per_image)
+    return EvaluationResult(_dataset_name(dataset), int(scale), method_name, per_image)
+
+
+def _dataset_name(dataset):
+    """The registered spelling of a dataset name ("set5" -> "Set5", "bsd100" -> "B100"), so
+    that published figures are found for it; a folder path as given."""
+    name = str(dataset)
+    if Path(name).expanduser().is_dir():
+        return name
+    try:
+        return datasets.lookup(name).name
+    except ValueError:
+        return name
 
 
 def checkerboard_ratios(upscale, dataset, scale, limit=None):

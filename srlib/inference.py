@@ -528,6 +528,9 @@ def load_network(model=None, checkpoint=None, scale=None):
                              f"checkpoint={checkpoint!r}")
         model, checkpoint = None, model
     if checkpoint is None:
+        if isinstance(model, (str, os.PathLike)) and str(model).endswith(".weights.h5"):
+            raise ValueError(f"A .weights.h5 file holds weights only: pass it as `checkpoint` with the model "
+                             f"name as `model`. Received: model={model!r}")
         if isinstance(model, str):
             raise ValueError(f"Model name {model!r} needs `checkpoint`, the file with its trained weights.")
         return model

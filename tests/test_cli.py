@@ -82,11 +82,23 @@ def test_bad_files_and_arguments_are_named_before_any_work(photo, tmp_path, caps
             "named 'espcn_x3', not --model srcnn",
         ("evaluate", "--checkpoint", espcn_file, "--scale", 2, "--dataset", "embedded"): "upscales x3",
         ("demo", "--output", photo): "is a file; expected a folder",
+        ("upscale", photo, tmp_path / "o.png", "--scale", 3, "--model", "espcn", "--checkpoint",
+         tmp_path / "espcn.tflite"): "is a TFLite file, which holds its own network: drop --model",
     }
     for arguments, message in cases.items():
         assert message in error_of(*arguments), arguments
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["photo.png", "bad.keras", "bad.weights.h5", "espcn3.keras"])  # nothing written
+
+
+def test_overlap_must_be_auto_or_a_non_negative_integer(capsys):
+    from srlib import cli
+
+    assert cli.build_parser().parse_args(["upscale", "a.png", "b.png", "--scale", "2", "--overlap", "3"]).overlap == 3
+    for bad in ["abc", "-1"]:
+        with pytest.raises(SystemExit):
+            cli.build_parser().parse_args(["upscale", "a.png", "b.png", "--scale", "2", "--overlap", bad])
+        assert f"expected 'auto' or a non-negative integer, got '{bad}'" in capsys.readouterr().err
 
 
 def test_train_model_arguments_are_parsed_and_checked(tmp_path):

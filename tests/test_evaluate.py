@@ -124,3 +124,11 @@ def test_checkerboard_ratios_finds_the_pattern_of_an_upscaler_with_unequal_phase
     assert len(clean) == len(patterned) == 2
     assert max(clean) < 3.0
     assert min(patterned) > 10 * max(clean)
+
+
+def test_a_dataset_is_reported_under_its_registered_name():
+    # "default" is an alias of the embedded set; a lower-case "set5" must find Set5's published row.
+    result = evaluate.evaluate("bicubic", "default", 2, limit=1)
+    assert result.dataset == "embedded"
+    assert evaluate._dataset_name("set5") == "Set5" and evaluate._dataset_name("bsd100") == "B100"
+    assert evaluate._dataset_name("no-such-set") == "no-such-set"

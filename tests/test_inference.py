@@ -277,3 +277,10 @@ def test_4k_frame_peak_memory_under_2_gb(tmp_path):
     peak_mb, seconds = map(float, result.stdout.split()[-2:])
     print(f"4K x2 SP-VDSR: peak RSS {peak_mb:.0f} MB, {seconds:.1f} s")
     assert peak_mb < 2048
+
+
+def test_load_network_says_where_each_kind_of_file_goes():
+    with pytest.raises(ValueError, match=r"holds weights only: pass it as `checkpoint` with the model name"):
+        inference.load_network("espcn_x3.weights.h5")
+    with pytest.raises(ValueError, match=r"Model name 'espcn' needs `checkpoint`"):
+        inference.load_network("espcn")
