@@ -35,10 +35,11 @@ On disk, checkpoint number 12 in ``directory`` is two files::
     ckpt-000012.npz   every array: "models/<name>/0000", ... (one per variable, in the
                       order of `model.variables`), "optimizers/<name>/0000", ...,
                       "rng/python", "rng/numpy", "rng/tensorflow", "rng/keras",
-                      "rng/generators/<name>"
+                      "rng/generators/<name>" (Keras and TensorFlow generators)
     ckpt-000012.json  epoch, step, metrics, best, history, the `variable.path` of every
-                      saved variable, the scalar part of the RNG states, and the size
-                      and SHA-256 of the .npz
+                      saved variable, the scalar part of the RNG states, the whole state
+                      of each ``np.random.Generator`` (its bit generator's ``state`` dict,
+                      arrays as lists), and the size and SHA-256 of the .npz
 
 Each file is written under a ``.tmp`` name, fsync'ed and renamed with ``os.replace``,
 the .npz before the .json: a checkpoint exists once its JSON does, so ``kill -9`` in
@@ -68,9 +69,13 @@ Bitwise-identical resume needs, besides this module:
   as ``random_generators``. Stateful TF ops without a generator (``tf.random.normal``
   with no seed) draw from a per-process op-seed counter that cannot be saved.
 
-Saves the callback makes in the middle of an epoch (``save_every_steps``) resume at
-the start of that epoch: they bound the work a killed session loses but are not
-bitwise resumes.
+Saves the callback makes in the middle of an epoch (``save_every_steps``, or the end of
+an epoch cut short by ``model.stop_training`` or by data running out) record that
+epoch as not completed, and resume at its start: they bound the work a killed session
+loses but are not bitwise resumes. The batches of that epoch done before the save are
+trained again, while ``optimizer.iterations`` is restored as saved (it already counts
+them): the step count ends that many steps above an uninterrupted run's, and a
+step-based learning-rate schedule runs that many steps ahead from then on.
 """
 
 import contextlib
@@ -155,7 +160,8 @@ class CheckpointSaver:
             is an optimizer variable, so it is restored too.
         random_generators (dict | None): Extra generators to save, by name:
             ``keras.random.SeedGenerator``, ``tf.random.Generator`` or
-            ``np.random.Generator``. Default: None.
+            ``np.random.Generator`` (any bit generator: PCG64, MT19937, Philox, SFC64...).
+            Default: None.
         keep_last (int): How many of the newest checkpoints to keep. Default: 3.
         monitor (str | None): Metric that picks the best checkpoint, which is kept
             besides the last ``keep_last``. Default: None (no best checkpoint).
@@ -254,13 +260,18 @@ class CheckpointSaver:
 
     def _write(self, number, arrays, record):
         """Writes the .npz, then the JSON that commits it, each atomically; returns the JSON's path."""
-        npz_path = self._path(number, "npz")
+        npz_path, json_path = self._path(number, "npz"), self._path(number, "json")
         _atomic_write(npz_path, lambda file: np.savez(file, **arrays))
-        record["arrays"] = {"file": os.path.basename(npz_path), "bytes": os.path.getsize(npz_path),
-                            "sha256": _sha256(npz_path)}
-        text = json.dumps(record, indent=1, default=_to_json)
-        json_path = self._path(number, "json")
-        _atomic_write(json_path, lambda file: file.write(text.encode()))
+        try:
+            record["arrays"] = {"file": os.path.basename(npz_path), "bytes": os.path.getsize(npz_path),
+                                "sha256": _sha256(npz_path)}
+            text = json.dumps(record, indent=1, default=_to_json)
+            _atomic_write(json_path, lambda file: file.write(text.encode()))
+        except BaseException:
+            if not os.path.exists(json_path):  # not committed: its arrays would be left an orphan
+                with contextlib.suppress(OSError):
+                    os.remove(npz_path)
+            raise
         return json_path
 
     def _capture_variables(self):
@@ -454,6 +465,14 @@ class CheckpointCallback(keras.callbacks.Callback):
     epoch. Each epoch's logs are appended to ``saver.history`` and saved with it; a
     NaN or infinite value in the logs stops training with a warning and saves nothing.
 
+    An epoch that ends before ``params["steps"]`` batches (another callback set
+    ``model.stop_training``, or the data ran out) is saved as a mid-epoch save is: as
+    not completed, without its logs. Resuming from such a checkpoint (or from one of
+    ``save_every_steps``) starts that epoch again from its first batch with
+    ``optimizer.iterations`` as saved, so the batches it had done are trained twice, the
+    step count ends that many steps higher than an uninterrupted run's and a step-based
+    learning-rate schedule is that many steps ahead.
+
     Args:
         saver (CheckpointSaver): Where and what to save.
         save_every_steps (int | None): Also save every this many optimizer steps (such a
@@ -468,6 +487,7 @@ class CheckpointCallback(keras.callbacks.Callback):
         self.saver, self.save_every_steps = saver, save_every_steps
         self.stopped_on_non_finite = False
         self._epoch = 0
+        self._batches_done = 0  # in the current epoch: fewer than params["steps"] at its end means cut short
         self._last_saved_step = 0
 
     def on_train_begin(self, logs=None):
@@ -480,8 +500,10 @@ class CheckpointCallback(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._batches_done = 0
 
     def on_train_batch_end(self, batch, logs=None):
+        self._batches_done = batch + 1  # `batch` is the last step run (several with steps_per_execution)
         non_finite = _non_finite(logs or {})
         if non_finite:
             self._stop(f"non-finite {non_finite} at epoch {self._epoch + 1}, batch {batch + 1}: nothing was saved, "
@@ -494,6 +516,14 @@ class CheckpointCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.stopped_on_non_finite:
+            return
+        steps = self.params.get("steps")
+        if steps is not None and self._batches_done < steps:
+            # Cut short: saving epoch + 1 would make a resume skip the rest of it. Record it
+            # as the mid-epoch saves of on_train_batch_end do (not completed, no logs).
+            step = self._step()
+            if step != self._last_saved_step:  # else that state is already the latest checkpoint
+                self._save(epoch=epoch, step=step)
             return
         history = {name: list(values) for name, values in self.saver.history.items()}
         for name, value in (logs or {}).items():
@@ -664,5 +694,9 @@ def _non_finite(values):
 
 
 def _to_json(value):
-    """Lets history and metrics hold NumPy scalars and scalar tensors."""
-    return np.asarray(value).item()
+    """Lets history and metrics hold NumPy scalars and scalar tensors, and the arrays
+    of generator states (MT19937's key, Philox's counter; their state setters take lists back)."""
+    array = np.asarray(value)
+    if array.dtype == object:  # tolist() would hand it back and json would report a circular reference
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    return array.tolist()

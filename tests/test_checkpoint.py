@@ -125,6 +125,27 @@ def test_every_random_generator_is_restored(tmp_path):
     assert draw() == first
 
 
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.MT19937, np.random.Philox, np.random.SFC64])
+def test_numpy_generators_with_any_bit_generator_continue_after_restore(tmp_path, bit_generator):
+    generator = np.random.Generator(bit_generator(5))
+    generator.standard_normal(3)
+    saver = CheckpointSaver(tmp_path, small_model(), random_generators={"noise": generator})
+    saver.save(epoch=0)
+    expected = generator.standard_normal(4)
+    restored = np.random.Generator(bit_generator(6))  # another seed: only the checkpoint can make them agree
+    CheckpointSaver(tmp_path, small_model(), random_generators={"noise": restored}).restore()
+    np.testing.assert_array_equal(restored.standard_normal(4), expected)
+
+
+def test_save_failing_to_write_the_json_leaves_no_file(tmp_path):
+    saver = CheckpointSaver(tmp_path, small_model())
+    saver.save(epoch=1)
+    before = directory_snapshot(tmp_path)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        saver.save(epoch=2, history={"loss": [object()]})
+    assert directory_snapshot(tmp_path) == before  # no ckpt-000002.npz without its JSON
+
+
 def test_bfloat16_variables_round_trip(tmp_path):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, dtype="bfloat16")])
     saved = values(model.variables)
@@ -158,6 +179,33 @@ def test_callback_saves_every_n_steps(tmp_path):
     states = [saver.restore(name.removesuffix(".json")) for name in checkpoint_names(tmp_path)]
     # Mid-epoch at step 2; the save due at step 4 is left to the epoch end, which is a better resume point.
     assert [(state.epoch, state.step) for state in states] == [(0, 2), (1, 4)]
+
+
+class StopAtStep(keras.callbacks.Callback):
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.optimizer.iterations) == self.step:
+            self.model.stop_training = True
+
+
+def test_epoch_cut_short_is_saved_as_not_completed_and_resumes_at_its_start(tmp_path):
+    inputs, targets = small_data()
+    model = small_model()
+    saver = CheckpointSaver(tmp_path, model, keep_last=10)
+    model.fit(inputs, targets, epochs=3, batch_size=4, verbose=0, callbacks=[StopAtStep(3), saver.callback()])
+    states = [saver.restore(name.removesuffix(".json")) for name in checkpoint_names(tmp_path)]
+    # Epoch 1 ran one of its two batches: it is not completed, and its logs are not history.
+    assert [(state.epoch, state.step) for state in states] == [(1, 2), (1, 3)]
+    assert len(states[-1].history["loss"]) == 1
+
+    fresh = small_model()
+    history = fresh.fit(inputs, targets, epochs=3, batch_size=4, verbose=0,
+                        callbacks=[CheckpointSaver(tmp_path, fresh).callback()])
+    assert history.epoch == [1, 2]  # the cut-short epoch runs again, whole
+    assert int(fresh.optimizer.iterations) == 3 + 2 * 2
 
 
 # -------------------------------------------------------------------- kill -9
