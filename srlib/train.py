@@ -18,6 +18,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import math
 import os
 import platform
 import tempfile
@@ -27,8 +28,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from srlib import checkpoint, data, evaluate, files, models, training
-from srlib.validation import positive_int, positive_number
+from srlib import checkpoint, data, datasets, evaluate, files, models, training
+from srlib.validation import positive_int, positive_number, scale_factor
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
@@ -201,7 +202,10 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
 
     Raises:
         ValueError: ``initial_weights`` is not in the manifest, or is another model or
-            architecture than the one trained.
+            architecture than the one trained; several scales for a model that upscales
+            inside the network, or a scale it does not support; a recipe whose
+            ``hr_patch_size`` is not a multiple of every scale; an unknown training set
+            (all checked before ``run.json`` is written).
     """
     if name == "srgan":
         raise ValueError("srgan is trained in two phases: `train --model srresnet`, then `train-gan` "
@@ -210,6 +214,9 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     recipe = recipe or default_recipe
     spec = models.MODELS[name]
     scales = list(scale) if isinstance(scale, (list, tuple)) else [scale]
+    data_names = ["embedded"] if quick else list(recipe.data)
+    # Before anything is written: run.json, once there, refuses the corrected command.
+    _check_training(name, spec, scale, scales, recipe, data_names)
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
     model_arguments = dict(model_arguments or {})
     start = None if initial_weights is None else _initial_weights_record(initial_weights, name, model_arguments,
@@ -217,7 +224,6 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     keras.utils.set_random_seed(seed)
     model = compiled_model(name, scales[0], recipe, **model_arguments)
     saver = checkpoint.CheckpointSaver(run_dir, model, monitor="val_psnr", keep_last=2)
-    data_names = ["embedded"] if quick else list(recipe.data)
     settings = {"model": name, "scales": scales, "seed": seed, "quick": quick, "data": data_names,
                 "recipe": dataclasses.asdict(recipe), "model_arguments": model_arguments, "validation": validation}
     if initial_weights is not None:
@@ -239,6 +245,25 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     model.fit(dataset, epochs=initial_epoch + 2 if quick else max_epochs, steps_per_epoch=steps,
               initial_epoch=initial_epoch, callbacks=callbacks, verbose=2, shuffle=False)
     return model, saver
+
+
+def _check_training(name, spec, scale, scales, recipe, data_names):
+    """ValueError for the scales, recipe and data of a run that :func:`train` could not train."""
+    if not scales:
+        raise ValueError("`scale` must be an integer or a non-empty list of them. Received: scale=[]")
+    for value in scales:
+        scale_factor(value, "scale")
+    if spec.takes_scale and len(scales) > 1:
+        raise ValueError(f"`scale`: {name} upsamples inside the network, so one model serves one scale; train "
+                         f"each scale in its own run. Received: scale={scale!r}")
+    if spec.scales is not None and any(value not in spec.scales for value in scales):
+        raise ValueError(f"`scale`: {name} supports scales {list(spec.scales)}. Received: scale={scale!r}")
+    if any(recipe.hr_patch_size % value for value in scales):
+        raise ValueError(f"`hr_patch_size` must be a multiple of every scale ({math.lcm(*scales)}). "
+                         f"Received: hr_patch_size={recipe.hr_patch_size}, scale={scale!r}")
+    for data_name in data_names:
+        if not Path(data_name).expanduser().is_dir():
+            datasets.lookup(data_name)  # ValueError naming the registered datasets
 
 
 def _initial_weights_record(key, name, model_arguments, directory):
@@ -278,7 +303,7 @@ def record_run(run_dir, settings, command=None, start=None):
     """
     path = Path(run_dir) / "run.json"
     if path.is_file():
-        recorded = json.loads(path.read_text())
+        recorded = _read_json(path)
         first_command = recorded.pop("command", None)
         resumed_commands = recorded.pop("resumed_commands", [])
         recorded.pop("start", None)
@@ -290,11 +315,18 @@ def record_run(run_dir, settings, command=None, start=None):
             raise ValueError(f"{path} records a different training ({'; '.join(differences)}); "
                              f"use another --run-dir or delete {run_dir} to start over")
         if command and command not in [first_command, *resumed_commands]:
-            updated = json.loads(path.read_text())
+            updated = _read_json(path)
             _atomic_json(path, {**updated, "resumed_commands": [*resumed_commands, command]})
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_json(path, {**settings, **({"command": command} if command else {}), **({"start": start} if start else {})})
+
+
+def _read_json(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:  # bare, it would not say which file
+        raise ValueError(f"{path} is not valid JSON ({error})") from error
 
 
 def _differences(recorded, settings, prefix=""):
@@ -315,8 +347,12 @@ def _sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _json_text(payload):
+    return json.dumps(payload, indent=2, sort_keys=True) + "\n"
+
+
 def _atomic_json(path, payload):
-    files.write_text(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    files.write_text(path, _json_text(payload))
 
 
 def read_manifest(directory=CHECKPOINTS):
@@ -378,7 +414,7 @@ def read_run(run_dir, name, scales=None):
     run_file = Path(run_dir) / "run.json"
     if not run_file.is_file():
         raise FileNotFoundError(f"{run_file} not found: train first (python -m srlib train ...)")
-    run = json.loads(run_file.read_text())
+    run = _read_json(run_file)
     if run["model"] != name or scales is not None and run["scales"] != scales:
         wanted = name if scales is None else f"{name} x{scales}"
         raise ValueError(f"{run_file} is a run of {run['model']} x{run['scales']}, not {wanted}")
@@ -446,11 +482,16 @@ def write_published(key, model, run, recipe, state, last, selection, directory=C
         inference_model.save_weights(temporary)
         entry = _manifest_entry(model, run, recipe, state, last, selection, command, extra_training,
                                 weights_file.name, _sha256(temporary), results)
-        # Everything is computed: only two renames remain, weights then manifest.
+        manifest["protocol"] = evaluate.PROTOCOL
+        manifest["models"][key] = entry
+        # Serialised and written beside the new weights before anything is replaced: a value
+        # JSON cannot hold fails here and leaves the old weights and manifest matching.
+        new_manifest = Path(scratch) / "manifest.json"
+        files.write_text(new_manifest, _json_text(manifest))  # with an ordinary file's permissions
+        # Everything is written: only two renames remain, weights then manifest, the only
+        # moment the manifest's checksum can disagree with the weights.
         os.replace(temporary, weights_file)
-    manifest["protocol"] = evaluate.PROTOCOL
-    manifest["models"][key] = entry
-    _atomic_json(directory / "manifest.json", manifest)
+        os.replace(new_manifest, directory / "manifest.json")
     return entry
 
 

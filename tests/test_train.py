@@ -51,6 +51,37 @@ def test_resume_with_other_settings_is_refused(quick_run):
         train.train("espcn", 3, minutes=5, run_dir=quick_run, quick=True, seed=7)
 
 
+@pytest.mark.parametrize("name, scale, message", [
+    ("espcn", [2, 3], r"`scale`: espcn upsamples inside the network.*Received: scale=\[2, 3\]"),
+    ("srresnet", 5, r"`scale`: srresnet supports scales \[2, 3, 4, 8\]. Received: scale=5"),
+    ("vdsr", [2, 1.5], r"`scale`.*Received: scale=1\.5"),
+])
+def test_scales_a_model_cannot_train_are_refused_before_anything_is_written(tmp_path, name, scale, message):
+    with pytest.raises(ValueError, match=message):
+        train.train(name, scale, run_dir=tmp_path / "run", quick=True)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_refused_recipe_leaves_no_run_json_to_refuse_the_corrected_command(tmp_path, monkeypatch):
+    run_dir = tmp_path / "espcn_x3"
+    with pytest.raises(ValueError, match=r"hr_patch_size.*multiple of every scale.*hr_patch_size=50, scale=3"):
+        train.train("espcn", 3, run_dir=run_dir, quick=True, recipe=train.recipe_with("espcn", hr_patch_size=50))
+    with pytest.raises(ValueError, match="unknown dataset 'T19'"):
+        train.train("espcn", 3, run_dir=run_dir, recipe=train.recipe_with("espcn", data="T19"))
+    assert not (run_dir / "run.json").exists()
+    monkeypatch.setattr(keras.Model, "fit", lambda model, *args, **kwargs: None)
+    train.train("espcn", 3, run_dir=run_dir, quick=True, recipe=train.recipe_with("espcn", hr_patch_size=51))
+    assert json.loads((run_dir / "run.json").read_text())["recipe"]["hr_patch_size"] == 51
+
+
+def test_a_corrupt_run_json_is_named(tmp_path):
+    (tmp_path / "run.json").write_text('{"model": "espcn",')
+    for call in (lambda: train.read_run(tmp_path, "espcn"),
+                 lambda: train.train("espcn", 3, run_dir=tmp_path, quick=True)):
+        with pytest.raises(ValueError, match=r"run\.json is not valid JSON \(Expecting"):
+            call()
+
+
 def test_resume_with_the_budget_spent_trains_nothing(quick_run, capsys):
     before = train.train("espcn", 3, minutes=1e-6, run_dir=quick_run, quick=True)[1].epoch
     _, saver = train.train("espcn", 3, minutes=1e-6, run_dir=quick_run, quick=True)
@@ -94,6 +125,16 @@ def test_publish_into_a_broken_manifest_changes_nothing(quick_run, tmp_path):
                       select="best")
     assert (tmp_path / entry["weights"]).read_bytes() == weights_before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["espcn_x3.weights.h5", "manifest.json"]
+
+
+def test_publish_failing_to_serialise_the_manifest_changes_nothing(quick_run, tmp_path):
+    (tmp_path / "espcn_x3.weights.h5").write_bytes(b"old weights")
+    (tmp_path / "manifest.json").write_text('{"models": {"espcn_x3": {"sha256": "of the old weights"}}}')
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",),
+                      command={"a set"})  # a value json cannot write into the manifest
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
 
 
 def test_load_published_detects_tampering(quick_run, tmp_path):
