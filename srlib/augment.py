@@ -19,6 +19,7 @@ Flips, 90-degree rotations and the perspective warp are folded into the crop in
 import dataclasses
 import functools
 import math
+import numbers
 import zlib
 
 import numpy as np
@@ -57,7 +58,7 @@ class Augmentations:
         blur_sigma (range | None): Gaussian sigma in HR pixels, within [0, 10].
         gaussian_noise_sigma (range | None): std of noise on LR values in [0, 1], within [0, 1].
         poisson_peak (range | None): photon count of a white LR pixel, > 0; lower is noisier.
-        jpeg_quality (range | None): JPEG quality of the 8-bit LR, within [0, 100].
+        jpeg_quality (range | None): JPEG quality of the 8-bit LR, integers within [0, 100].
         probability (float): chance an enabled augmentation (other than the symmetries)
             applies to an example, in [0, 1]. Default: 1.0.
     """
@@ -86,14 +87,19 @@ class Augmentations:
             if value is None:
                 continue
             values = tuple(value) if is_range and isinstance(value, (tuple, list)) else (value,)
+            # Qualities go to the codec as integers; an infinite bound makes NaN (poisson_peak)
+            # or wrecks HR (contrast, gamma) instead of failing.
+            number, numbers_kind = ((numbers.Integral, "integers") if name == "jpeg_quality"
+                                    else (numbers.Real, "finite numbers"))
             valid = (len(values) == 1 + is_range
-                     and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+                     and all(isinstance(v, number) and not isinstance(v, bool) and math.isfinite(v) for v in values)
                      and (values[0] > smallest if strict else values[0] >= smallest)
                      and values[0] <= values[-1] <= largest)
             if not valid:
-                kind = "a (low, high) pair, low <= high, within" if is_range else "a number in"
-                raise ValueError(f"`{name}` must be None or {kind} {'(' if strict else '['}{smallest}, {largest}]. "
-                                 f"Received: {name}={value!r}")
+                kind = (f"a (low, high) pair of {numbers_kind}, low <= high, within" if is_range
+                        else "a finite number in")
+                interval = f"{'(' if strict else '['}{smallest}, {largest}{')' if math.isinf(largest) else ']'}"
+                raise ValueError(f"`{name}` must be None or {kind} {interval}. Received: {name}={value!r}")
             if is_range:
                 object.__setattr__(self, name, values)
         if not (isinstance(self.probability, (int, float)) and 0 <= self.probability <= 1):

@@ -449,9 +449,18 @@ def augmentation_examples(image, scale=2, hr_patch_size=None, augmentations=EXAM
     Returns:
         ``{name: (lr, hr)}``, float32 NumPy ``(h, w, C)`` arrays in [0, 1].
     """
+    scale = integer_at_least(scale, "scale", 1)
     image = _load_rgb_images([np.asarray(image)], "repeat", scale, None)[0]
-    size = hr_patch_size or min(*image.shape[:2], 192) // scale * scale
-    integer_at_least(size, "hr_patch_size", 1)
+    height, width = image.shape[:2]
+    if hr_patch_size is None:
+        size = min(height, width, 192) // scale * scale
+    else:
+        # Checked here: a larger patch fails deep in the crop's gather, and one that is not a
+        # multiple of the scale silently misaligns LR and HR.
+        size = integer_at_least(hr_patch_size, "hr_patch_size", 1)
+        if size > min(height, width) or size % scale:
+            raise ValueError(f"`hr_patch_size` must be a multiple of scale={scale} no larger than the image's "
+                             f"smaller side ({height}x{width} image). Received: hr_patch_size={hr_patch_size}")
     top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
     store = _ImageStore.from_arrays([image[top:top + size, left:left + size]])
 

@@ -1,6 +1,7 @@
 """srlib.data: shapes of every mode, MATLAB-bicubic LR, determinism and resume, augmentations, validation."""
 
 import dataclasses
+import math
 
 import keras
 import numpy as np
@@ -154,6 +155,17 @@ def test_every_augmentation_changes_something_and_keeps_range():
             assert np.array_equal(hr, none_hr) == (name in hr_only), name
 
 
+@pytest.mark.parametrize("scale, hr_patch_size, message", [
+    (2, 64, r"hr_patch_size.*scale=2.*48x48 image.*hr_patch_size=64"),  # larger than the image
+    (3, 40, r"hr_patch_size.*multiple of scale=3.*hr_patch_size=40"),
+    (2.5, 40, r"scale.*Received: scale=2\.5"),
+])
+def test_augmentation_examples_check_the_patch_size_and_scale(scale, hr_patch_size, message):
+    image = np.zeros((48, 48, 3), np.uint8)
+    with pytest.raises(ValueError, match=message):
+        data.augmentation_examples(image, scale=scale, hr_patch_size=hr_patch_size)
+
+
 def test_all_augmentations_together_in_every_mode(photos):
     for channels, upsampled_input in [("rgb", False), ("y", True)]:
         dataset = data.training_dataset(photos, 3, 36, batch_size=4, channels=channels,
@@ -236,6 +248,12 @@ def test_images_smaller_than_the_patch_are_left_out(photos):
     (dict(gaussian_noise_sigma=0.1), "gaussian_noise_sigma"),
     (dict(poisson_peak=(0, 10)), "poisson_peak"),
     (dict(jpeg_quality=(50, 101)), "jpeg_quality"),
+    (dict(jpeg_quality=(10.5, 20)), r"jpeg_quality.*integers"),
+    (dict(jpeg_quality=(10, 20.0)), r"jpeg_quality.*integers"),
+    (dict(poisson_peak=(10, math.inf)), r"poisson_peak.*finite"),
+    (dict(gamma=(0.5, math.inf)), r"gamma.*finite"),
+    (dict(contrast=(math.inf, math.inf)), r"contrast.*finite"),
+    (dict(blur_sigma=(math.nan, 1)), r"blur_sigma.*finite"),
     (dict(perspective=0.9), "perspective"),
     (dict(cutout=0), "cutout"),
     (dict(text_overlay=-0.1), "text_overlay"),
