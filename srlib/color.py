@@ -43,10 +43,15 @@ def _apply(image, matrix, offset_before, offset_after):
     """``(x - offset_before) @ matrix.T + offset_after`` on [0, 1] values, uint8 in and out where given."""
     if tf.is_tensor(image):
         is_uint8 = image.dtype == tf.uint8
-        x = tf.cast(image, tf.float32) / (255.0 if is_uint8 else 1.0)
-        x = x - tf.constant(offset_before, tf.float32)
-        out = tf.tensordot(x, tf.constant(matrix.T, tf.float32), axes=1)
-        out = out + tf.constant(offset_after, tf.float32)
+        if not (is_uint8 or image.dtype.is_floating):
+            raise ValueError(f"expected a uint8 image in [0, 255] or a float image in [0, 1], got dtype "
+                             f"{image.dtype.name}")
+        # uint8 in float64, as the NumPy path: in float32 a few values round the other way than MATLAB's.
+        dtype = tf.float64 if image.dtype in (tf.uint8, tf.float64) else tf.float32
+        x = tf.cast(image, dtype) / (255.0 if is_uint8 else 1.0)
+        x = x - tf.constant(offset_before, dtype)
+        out = tf.tensordot(x, tf.constant(matrix.T, dtype), axes=1)
+        out = out + tf.constant(offset_after, dtype)
         if is_uint8:
             scaled = out * 255.0
             scaled = tf.sign(scaled) * tf.floor(tf.abs(scaled) + 0.5)

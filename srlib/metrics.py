@@ -13,7 +13,7 @@ import numpy as np
 from scipy import signal
 
 from srlib import color
-from srlib.validation import positive_int, scale_factor
+from srlib.validation import integer_at_least, positive_int, scale_factor
 
 
 def _prepare(image_a, image_b, crop_border, y_channel):
@@ -26,7 +26,14 @@ def _prepare(image_a, image_b, crop_border, y_channel):
         image_a, image_b = image_a[..., None], image_b[..., None]
     if image_a.ndim != 3:
         raise ValueError(f"expected (H, W) or (H, W, C) images, got shape {image_a.shape}")
-    if crop_border < 0 or 2 * crop_border >= min(image_a.shape[:2]):
+    if not (image_a.dtype == np.uint8 or np.issubdtype(image_a.dtype, np.floating)):
+        raise ValueError(f"images must be uint8 in [0, 255] or float in [0, 1], got {image_a.dtype}")
+    # The peak is 255 for uint8 and 1 for floats: a float image in 0-255 would score ~48 dB too low.
+    if image_a.dtype != np.uint8 and max(np.max(image_a), np.max(image_b)) > 2:
+        raise ValueError(f"float images must be in [0, 1] (values up to {max(np.max(image_a), np.max(image_b)):g} "
+                         f"look like 0-255: divide by 255 or pass uint8)")
+    crop_border = integer_at_least(crop_border, "crop_border", 0)
+    if 2 * crop_border >= min(image_a.shape[:2]):
         raise ValueError(f"crop_border={crop_border} leaves nothing of a {image_a.shape[:2]} image")
     if y_channel:
         image_a, image_b = color.rgb_to_y(image_a), color.rgb_to_y(image_b)

@@ -64,6 +64,24 @@ def test_bad_input(call):
         call()
 
 
+@pytest.mark.parametrize("image, message", [
+    (np.full((8, 8), 200, np.uint16), "uint8 in \\[0, 255\\] or float in \\[0, 1\\], got uint16"),
+    (np.full((8, 8), 200, np.int64), "got int64"),
+    (np.full((8, 8), 200.0, np.float32), "float images must be in \\[0, 1\\] \\(values up to 200"),
+])
+def test_images_of_another_range_are_refused_not_scored_against_the_wrong_peak(image, message):
+    # They scored about 48 dB too low (the peak is 255 only for uint8).
+    for metric in (metrics.psnr, metrics.ssim):
+        with pytest.raises(ValueError, match=message):
+            metric(image, image - 1, crop_border=0)
+
+
+@pytest.mark.parametrize("crop_border", [2.0, -1, True])
+def test_crop_border_must_be_a_non_negative_integer(crop_border):
+    with pytest.raises(ValueError, match="`crop_border` must be an integer >= 0"):
+        metrics.psnr(np.zeros((16, 16)), np.zeros((16, 16)), crop_border=crop_border)
+
+
 def _bicubic_round_trip(scale):
     """An embedded photo through the protocol with bicubic: HR and its upscale, uint8."""
     from srlib import datasets, evaluate

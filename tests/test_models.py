@@ -215,6 +215,16 @@ def test_fir_upsample_equals_imresize_on_every_pixel(method, scale):
         np.testing.assert_allclose(_numpy(FIRUpsample(scale, method)(images)), expected, atol=1e-5, rtol=0)
 
 
+def test_a_model_with_a_custom_bc_interpolation_round_trips_its_keras_file(tmp_path):
+    # The ("bc", B, C) tuple comes back from JSON as a list; the layer must rebuild its bank from it.
+    keras.utils.set_random_seed(0)
+    model = models.sp_vdsr(2, interpolation=("bc", 0.0, 0.5))
+    model.save(tmp_path / "bc.keras")
+    restored = keras.saving.load_model(tmp_path / "bc.keras")
+    batch = _images((1, 7, 6, 1), seed=0)
+    np.testing.assert_array_equal(_numpy(restored(batch)), _numpy(model(batch)))
+
+
 def test_fir_upsample_rejects_too_small_inputs():
     with pytest.raises(ValueError, match="at least 3 pixels"):
         FIRUpsample(2, "lanczos3")(np.zeros((1, 2, 8, 1), "float32"))

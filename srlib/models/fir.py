@@ -89,7 +89,7 @@ class FIRUpsample(keras.layers.Layer):
         super().__init__(**kwargs)
         self.scale = scale_factor(scale)
         self.method = tuple(method) if isinstance(method, list) else method  # JSON turns tuples into lists
-        self.bank, self.pad = polyphase_bank(scale, method)
+        self.bank, self.pad = polyphase_bank(self.scale, self.method)
 
     def build(self, input_shape):
         channels = input_shape[-1]
