@@ -64,6 +64,46 @@ def test_charbonnier_rejects_non_positive_epsilon():
         losses.CharbonnierLoss(epsilon=0.0)
 
 
+@pytest.mark.parametrize(
+    "loss", [losses.L1Loss(), losses.MSELoss(), losses.CharbonnierLoss()], ids=["l1", "mse", "charbonnier"]
+)
+def test_pixel_losses_reject_mismatched_shapes(loss):
+    # RGB against one channel would otherwise broadcast to a plausible-looking value.
+    with pytest.raises(ValueError, match=f"{type(loss).__name__} expects y_true and y_pred of the same shape"):
+        loss(_images((2, 16, 16, 3)), _images((2, 16, 16, 1)))
+
+
+@pytest.mark.parametrize(
+    "loss_class, kwargs",
+    [
+        (losses.SSIMLoss, {"max_val": 0.0}),
+        (losses.SSIMLoss, {"max_val": -1.0}),
+        (losses.SSIMLoss, {"filter_sigma": 0.0}),  # was a NaN loss
+        (losses.SSIMLoss, {"filter_sigma": float("nan")}),
+        (losses.SSIMLoss, {"k1": -0.01}),
+        (losses.SSIMLoss, {"k2": -0.03}),
+        (losses.MSSSIMLoss, {"filter_sigma": 0.0}),
+        (losses.MixL1MSSSIMLoss, {"max_val": "1"}),
+        (losses.CharbonnierLoss, {"epsilon": "0.1"}),  # was a bare TypeError
+        (losses.CharbonnierLoss, {"epsilon": None}),
+        (losses.TotalVariationLoss, {"epsilon": None}),
+        (losses.TotalVariationLoss, {"epsilon": 0.0}),
+        (losses.GradientSensitiveLoss, {"edge_weight": -1.0}),
+        (losses.GradientSensitiveLoss, {"flat_weight": float("inf")}),
+        (losses.GradientSensitiveLoss, {"flat_weight": "1"}),
+    ],
+)
+def test_loss_constructors_reject_bad_numbers(loss_class, kwargs):
+    (argument,) = kwargs
+    with pytest.raises(ValueError, match=f"`{argument}` must be a finite number"):
+        loss_class(**kwargs)
+
+
+def test_loss_constructors_accept_zero_weights():
+    loss = losses.GradientSensitiveLoss(edge_weight=0, flat_weight=0.0)
+    assert _value(loss, *_noisy_pair((1, 16, 16, 3))) == 0.0
+
+
 # --- SSIM, MS-SSIM --------------------------------------------------------------------------------
 
 
@@ -91,10 +131,13 @@ def test_ssim_matches_tf_image_ssim():
     np.testing.assert_allclose(losses.ssim(y_true, y_pred), tf.image.ssim(y_true, y_pred, max_val=1.0), atol=1e-5)
 
 
-def test_ms_ssim_matches_tf_image_ssim_multiscale():
-    y_true, y_pred = _noisy_pair((2, 176, 176, 3), seed=2)
-    expected = tf.image.ssim_multiscale(y_true, y_pred, max_val=1.0)
-    np.testing.assert_allclose(losses.ms_ssim(y_true, y_pred), expected, atol=1e-5)
+@pytest.mark.parametrize("num_scales, size", [(5, 176), (4, 96)])
+def test_ms_ssim_matches_tf_image_ssim_multiscale(num_scales, size):
+    # With fewer scales neither function renormalises the factors (as the docstring says).
+    y_true, y_pred = _noisy_pair((2, size, size, 3), seed=2)
+    power_factors = losses.MS_SSIM_WEIGHTS[:num_scales]
+    expected = tf.image.ssim_multiscale(y_true, y_pred, max_val=1.0, power_factors=power_factors)
+    np.testing.assert_allclose(losses.ms_ssim(y_true, y_pred, power_factors=power_factors), expected, atol=1e-5)
 
 
 def test_ms_ssim_fewer_scales_fit_small_patches():
@@ -264,6 +307,40 @@ def test_perceptual_loss_values():
         loss(y_true[..., :1], y_pred[..., :1])
 
 
+@pytest.fixture
+def mixed_bfloat16_policy():
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+
+
+def test_vgg_losses_compute_in_float32_under_mixed_precision(mixed_bfloat16_policy):
+    keras.utils.set_random_seed(0)
+    with_mixed_policy = losses.PerceptualLoss(layer="vgg22", weights=None)
+    assert keras.config.dtype_policy().name == "mixed_bfloat16"  # restored after building the extractor
+    texture = losses.TextureLoss(layers=("block1_conv1",), weights=None)
+    keras.config.set_dtype_policy("float32")
+    reference = losses.PerceptualLoss(layer="vgg22", weights=None)
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    reference.extractor.set_weights(with_mixed_policy.extractor.get_weights())
+
+    y_true, y_pred = _images((2, 32, 32, 3), seed=1), _images((2, 32, 32, 3), seed=2)
+    assert with_mixed_policy.extractor(y_true)["block2_conv2"].dtype == "float32"
+    assert texture.extractor(y_true)["block1_conv1"].dtype == "float32"
+    assert _value(with_mixed_policy, y_true, y_pred) == pytest.approx(_value(reference, y_true, y_pred), rel=1e-6)
+
+
+def test_vgg_extractor_restores_the_dtype_policy_on_error(mixed_bfloat16_policy, tmp_path):
+    not_weights = tmp_path / "not_weights.h5"
+    not_weights.write_text("not an HDF5 file")
+    with pytest.raises(OSError):
+        losses.vgg19_feature_extractor(["vgg22"], weights=not_weights)
+    assert keras.config.dtype_policy().name == "mixed_bfloat16"
+
+
 def test_gram_matrix_by_hand():
     # 1 image, 2x1 pixels, 2 channels: F = [[1, 2], [3, 4]] (pixels x channels).
     features = np.array([[[[1.0, 2.0]], [[3.0, 4.0]]]], "float32")
@@ -325,6 +402,18 @@ def test_adversarial_losses_on_known_logits():
     assert float(losses.discriminator_adversarial_loss(real, fake, "relativistic")) == pytest.approx(
         0.5 * (np.mean(_softplus(-real_vs_fake)) + np.mean(_softplus(fake_vs_real))), rel=1e-6
     )
+
+
+@pytest.mark.parametrize("kind", losses.ADVERSARIAL_KINDS)
+def test_adversarial_losses_compute_in_float32_on_half_precision_logits(kind):
+    # Logits of a mixed precision discriminator; bfloat16 sums over 256 of them would round.
+    rng = np.random.default_rng(0)
+    real, fake = (tf.cast(rng.normal(0.0, 3.0, (256, 1)), "bfloat16") for _ in range(2))
+    for function in (losses.generator_adversarial_loss, losses.discriminator_adversarial_loss):
+        value = function(real, fake, kind)
+        assert value.dtype == "float32"
+        expected = function(tf.cast(real, "float32"), tf.cast(fake, "float32"), kind)
+        assert float(value) == pytest.approx(float(expected), rel=1e-6)
 
 
 def test_adversarial_kind_is_validated():

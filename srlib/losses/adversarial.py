@@ -14,6 +14,14 @@ def _validate_kind(kind):
         raise ValueError(f"`kind` must be one of {ADVERSARIAL_KINDS}. Received: kind={kind!r}")
 
 
+def _float32_logits(real_logits, fake_logits):
+    # A discriminator under a mixed precision policy gives bfloat16/float16
+    # logits; softplus and the means over the batch need float32 (bfloat16 keeps
+    # 8 bits of mantissa). real_logits may be None where the kind does not use it.
+    real_logits = None if real_logits is None else ops.cast(real_logits, "float32")
+    return real_logits, ops.cast(fake_logits, "float32")
+
+
 def _relativistic_logits(real_logits, fake_logits):
     """``C(x_r) - E[C(x_f)]`` and ``C(x_f) - E[C(x_r)]``, means over the whole batch."""
     return real_logits - ops.mean(fake_logits), fake_logits - ops.mean(real_logits)
@@ -48,9 +56,11 @@ def generator_adversarial_loss(real_logits, fake_logits, kind="bce"):
         kind: one of ``ADVERSARIAL_KINDS``. Default: "bce".
 
     Returns:
-        A scalar tensor (the mean over every logit).
+        A float32 scalar tensor (the mean over every logit), whatever the
+        logits' dtype.
     """
     _validate_kind(kind)
+    real_logits, fake_logits = _float32_logits(real_logits, fake_logits)
     if kind == "bce":
         return ops.mean(ops.softplus(-fake_logits))
     if kind == "lsgan":
@@ -75,9 +85,10 @@ def discriminator_adversarial_loss(real_logits, fake_logits, kind="bce"):
         kind: one of ``ADVERSARIAL_KINDS``. Default: "bce".
 
     Returns:
-        A scalar tensor (papers: see :func:`generator_adversarial_loss`).
+        A float32 scalar tensor (papers: see :func:`generator_adversarial_loss`).
     """
     _validate_kind(kind)
+    real_logits, fake_logits = _float32_logits(real_logits, fake_logits)
     if kind == "bce":
         return ops.mean(ops.softplus(-real_logits)) + ops.mean(ops.softplus(fake_logits))
     if kind == "lsgan":

@@ -126,17 +126,27 @@ def vgg19_feature_extractor(layers, weights="imagenet"):
         A non-trainable ``keras.Model`` taking RGB images ``(N, H, W, 3)`` in
         [0, 1], of any size that survives the poolings before the deepest
         layer (``2**k`` pixels for a layer of block ``k + 1``), and returning
-        a dict ``{canonical layer name: features (N, h, w, c)}``.
+        a dict ``{canonical layer name: features (N, h, w, c)}``, computed in
+        float32 whatever the global dtype policy.
     """
     names = [_canonical_vgg19_layer(layer) for layer in layers]
     if not names:
         raise ValueError("`layers` must name at least one VGG19 layer. Received an empty sequence.")
     weights_path = resolve_vgg19_weights(weights)
-    vgg = keras.applications.VGG19(include_top=False, weights=weights_path, input_shape=(None, None, 3))
-    # Only the layers up to the deepest requested one are ever run.
-    features = keras.Model(vgg.input, {name: vgg.get_layer(name).output for name in names}, name="vgg19_truncated")
-    images = keras.Input((None, None, 3), name="rgb_unit_range")
-    extractor = keras.Model(images, features(vgg19_preprocess(images)), name="vgg19_features")
+    # keras.applications.VGG19 takes no dtype: its layers follow the global policy.
+    # Under mixed precision they would compute in bfloat16/float16, and a loss is a
+    # small difference of large features, which half precision would drown in
+    # rounding.
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        vgg = keras.applications.VGG19(include_top=False, weights=weights_path, input_shape=(None, None, 3))
+        # Only the layers up to the deepest requested one are ever run.
+        features = keras.Model(vgg.input, {name: vgg.get_layer(name).output for name in names}, name="vgg19_truncated")
+        images = keras.Input((None, None, 3), name="rgb_unit_range")
+        extractor = keras.Model(images, features(vgg19_preprocess(images)), name="vgg19_features")
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
     extractor.trainable = False
     return extractor
 

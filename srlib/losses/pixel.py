@@ -6,7 +6,7 @@ Conventions: see :mod:`srlib.losses`.
 import keras
 from keras import ops
 
-from srlib.losses._common import PACKAGE, mean_per_image
+from srlib.losses._common import PACKAGE, check_images, mean_per_image
 from srlib.validation import positive_number
 
 
@@ -19,6 +19,7 @@ class L1Loss(keras.losses.Loss):
     """
 
     def call(self, y_true, y_pred):
+        check_images(y_true, y_pred, "L1Loss")
         return mean_per_image(ops.abs(y_pred - y_true))
 
 
@@ -38,6 +39,7 @@ class MSELoss(keras.losses.Loss):
         self.value_range = positive_number(value_range, "value_range")
 
     def call(self, y_true, y_pred):
+        check_images(y_true, y_pred, "MSELoss")
         return mean_per_image(ops.square(self.value_range * (y_pred - y_true)))
 
     def get_config(self):
@@ -60,11 +62,10 @@ class CharbonnierLoss(keras.losses.Loss):
 
     def __init__(self, epsilon=1e-3, name=None, reduction="sum_over_batch_size", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if not epsilon > 0:
-            raise ValueError(f"`epsilon` must be > 0. Received: epsilon={epsilon!r}")
-        self.epsilon = float(epsilon)
+        self.epsilon = positive_number(epsilon, "epsilon")
 
     def call(self, y_true, y_pred):
+        check_images(y_true, y_pred, "CharbonnierLoss")
         return mean_per_image(ops.sqrt(ops.square(y_pred - y_true) + self.epsilon**2))
 
     def get_config(self):

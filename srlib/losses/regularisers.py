@@ -8,6 +8,7 @@ import numpy as np
 from keras import ops
 
 from srlib.losses._common import PACKAGE, check_images, mean_per_image
+from srlib.validation import non_negative_number, positive_number
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -39,10 +40,8 @@ class TotalVariationLoss(keras.losses.Loss):
 
     def __init__(self, isotropic=False, epsilon=1e-8, name=None, reduction="sum_over_batch_size", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if not epsilon > 0:
-            raise ValueError(f"`epsilon` must be > 0. Received: epsilon={epsilon!r}")
         self.isotropic = bool(isotropic)
-        self.epsilon = float(epsilon)
+        self.epsilon = positive_number(epsilon, "epsilon")
 
     def call(self, y_true, y_pred):
         if self.isotropic:
@@ -95,13 +94,8 @@ class GradientSensitiveLoss(keras.losses.Loss):
 
     def __init__(self, edge_weight=1.0, flat_weight=1.0, name=None, reduction="sum_over_batch_size", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if edge_weight < 0 or flat_weight < 0:
-            raise ValueError(
-                "`edge_weight` and `flat_weight` must be >= 0. "
-                f"Received: edge_weight={edge_weight!r}, flat_weight={flat_weight!r}"
-            )
-        self.edge_weight = float(edge_weight)
-        self.flat_weight = float(flat_weight)
+        self.edge_weight = non_negative_number(edge_weight, "edge_weight")
+        self.flat_weight = non_negative_number(flat_weight, "flat_weight")
 
     def call(self, y_true, y_pred):
         check_images(y_true, y_pred, "GradientSensitiveLoss")

@@ -8,7 +8,7 @@ import numpy as np
 from keras import ops
 
 from srlib.losses._common import PACKAGE, check_images, mean_per_image
-from srlib.validation import positive_int
+from srlib.validation import positive_int, positive_number
 
 
 # Wang, Simoncelli & Bovik (2003), from fine to coarse scale.
@@ -114,8 +114,10 @@ def ms_ssim(
     ``H, W >= filter_size * 2**(M - 1)``, i.e. 176 pixels for the default
     five scales and 11x11 window. For smaller training patches use fewer
     scales, e.g. ``power_factors=MS_SSIM_WEIGHTS[:4]`` for 96x96 patches
-    (needs 88) or ``MS_SSIM_WEIGHTS[:3]`` for 48x48 (needs 44); the factors
-    are used as given, not renormalised (as tf.image does).
+    (needs 88) or ``MS_SSIM_WEIGHTS[:3]`` for 48x48 (needs 44). As in
+    ``tf.image.ssim_multiscale``, the factors are used as given, not
+    renormalised to sum to 1 (the first four sum to 0.87), so values compare
+    only between losses with the same factors.
 
     Args:
         y_true, y_pred: images ``(N, H, W, C)`` in [0, max_val].
@@ -160,11 +162,14 @@ class _StructuralSimilarityLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.max_val = float(max_val)
+        self.max_val = positive_number(max_val, "max_val")
         self.filter_size = positive_int(filter_size, "filter_size")
-        self.filter_sigma = float(filter_sigma)
-        self.k1 = float(k1)
-        self.k2 = float(k2)
+        # sigma 0 makes the Gaussian window 0/0, and the loss NaN.
+        self.filter_sigma = positive_number(filter_sigma, "filter_sigma")
+        # The constants keep SSIM's ratios defined where both images are flat or
+        # black (0/0 without them); a negative one would act as its absolute value.
+        self.k1 = positive_number(k1, "k1")
+        self.k2 = positive_number(k2, "k2")
 
     def _ssim_kwargs(self):
         return {
@@ -188,10 +193,10 @@ class SSIMLoss(_StructuralSimilarityLoss):
     Inputs ``(N, H, W, C)`` in ``[0, max_val]``; ``call`` returns ``(N,)`` in [0, 2].
 
     Args:
-        max_val: float, dynamic range of the images. Default: 1.0.
+        max_val: float > 0, dynamic range of the images. Default: 1.0.
         filter_size: int, side of the Gaussian window. Default: 11.
-        filter_sigma: float, standard deviation of the window. Default: 1.5.
-        k1, k2: floats, stabilising constants. Default: 0.01, 0.03.
+        filter_sigma: float > 0, standard deviation of the window. Default: 1.5.
+        k1, k2: floats > 0, stabilising constants. Default: 0.01, 0.03.
 
     Images need ``H, W >= filter_size``.
     """
