@@ -24,6 +24,7 @@ import platform
 from pathlib import Path
 
 from srlib import datasets, evaluate, files, train
+from srlib.datasets import DatasetNotFoundError
 
 DEFAULT_DATASETS = ("Set5", "Set14")
 DEFAULT_SCALES = (2, 3, 4)
@@ -108,6 +109,8 @@ def evaluate_all(datasets_=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_
     manifest = train.read_manifest(checkpoints_dir)
     available, skipped = [], []
     for name in datasets_:
+        if not Path(str(name)).expanduser().is_dir():
+            datasets.lookup(str(name))  # a misspelt name is an error, not a dataset to skip
         canonical, reason = dataset_availability(name)
         if reason is None:
             if canonical not in available:
@@ -306,6 +309,16 @@ def check_up_to_date(results_json, manifest, results_md=None):
                             f"results.json measured ({recorded[key]['sha256'][:12]})")
     for key in sorted(set(recorded) - set(manifest.get("models", {}))):
         problems.append(f"{key} is in results.json but no longer in the manifest")
+    for skipped in results.get("skipped", []):
+        problems.append(f"results.json has no rows for {skipped['dataset']}, which was not available: "
+                        f"rerun python -m srlib reproduce where it is")
+    measured = {(row["dataset"], row["scale"], row["method"]) for row in results.get("rows", [])}
+    evaluated = sorted({row["dataset"] for row in results.get("rows", [])})
+    for key, entry in sorted(manifest.get("models", {}).items()):
+        for scale in sorted(set(entry["scales"]) & set(results.get("scales", []))):
+            missing = [dataset for dataset in evaluated if (dataset, scale, key) not in measured]
+            if key in recorded and missing:
+                problems.append(f"{key} x{scale} has no row for {', '.join(missing)}: rerun python -m srlib reproduce")
     for row in results.get("rows", []):
         if row["kind"] == "trained" and row["method"] in manifest.get("models", {}):
             if row["sha256"] != manifest["models"][row["method"]]["sha256"]:
@@ -428,6 +441,9 @@ def reproduce(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_dir=
         The results dict written to ``results.json``.
     """
     results = evaluate_all(datasets, scales, checkpoints_dir, progress)
+    if not results["rows"]:  # keep the last good results rather than replace them with an empty table
+        reasons = "; ".join(f"{skipped['dataset']}: {skipped['reason'].splitlines()[0]}" for skipped in results["skipped"])
+        raise DatasetNotFoundError(f"no dataset could be evaluated, nothing was written ({reasons})")
     write_outputs(results, output_dir, figure=figure)
     return json.loads((Path(output_dir) / RESULTS_JSON).read_text())
 
@@ -435,8 +451,12 @@ def reproduce(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_dir=
 def main(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, output_dir=REPO_ROOT, checkpoints_dir=train.CHECKPOINTS,
          progress=True):
     """CLI entry point: runs :func:`reproduce` and prints what it wrote. Returns the exit status
-    (1 when no dataset could be evaluated)."""
-    results = reproduce(datasets, scales, checkpoints_dir, output_dir, progress)
+    (1 when no dataset could be evaluated: then nothing is written)."""
+    try:
+        results = reproduce(datasets, scales, checkpoints_dir, output_dir, progress)
+    except DatasetNotFoundError as error:  # (`datasets` is the argument here, not the module)
+        print(error)
+        return 1
     output_dir = Path(output_dir)
     if (output_dir / "README.md").is_file():
         update_readme(results, output_dir / "README.md")
@@ -456,8 +476,10 @@ def main_check(output_dir=REPO_ROOT, checkpoints_dir=train.CHECKPOINTS):
         print(f"{json_path} not found: run python -m srlib reproduce")
         return 1
     markdown = output_dir / RESULTS_MD
-    problems = check_up_to_date(json_path, checkpoints_dir,
-                                markdown if markdown.is_file() else "")
+    if not markdown.is_file():
+        print(f"{markdown} not found: run python -m srlib reproduce")
+        return 1
+    problems = check_up_to_date(json_path, checkpoints_dir, markdown)
     for problem in problems:
         print(problem)
     if not problems:

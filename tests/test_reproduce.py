@@ -111,8 +111,17 @@ def test_figure_is_written_and_referenced(reproduced):
 def test_check_up_to_date_flags_stale_results(reproduced, checkpoints):
     results, output = reproduced
     manifest = train.read_manifest(checkpoints)
-    assert reproduce.check_up_to_date(output / "results.json", checkpoints, output / "RESULTS.md") == []
-    assert reproduce.main_check(output, checkpoints) == 0
+    # Urban100 was skipped: the table lacks its rows, which --check says until it is measured.
+    assert reproduce.check_up_to_date(output / "results.json", checkpoints, output / "RESULTS.md") == [
+        "results.json has no rows for Urban100, which was not available: rerun python -m srlib reproduce where it is"]
+    assert reproduce.main_check(output, checkpoints) == 1
+    complete = {**results, "skipped": []}
+    assert reproduce.check_up_to_date(complete, checkpoints, reproduce.render_markdown(complete)) == []
+
+    without_a_row = {**complete, "rows": [row for row in results["rows"]
+                                          if (row["method"], row["scale"]) != ("espcn_x3", 3)]}
+    assert reproduce.check_up_to_date(without_a_row, manifest) == [
+        "espcn_x3 x3 has no row for embedded: rerun python -m srlib reproduce"]
 
     changed = json.loads(json.dumps(manifest))
     changed["models"]["espcn_x3"]["sha256"] = "0" * 64
@@ -131,13 +140,23 @@ def test_check_up_to_date_flags_stale_results(reproduced, checkpoints):
     assert any("RESULTS.md" in problem for problem in reproduce.check_up_to_date(results, manifest, edited))
 
 
-def test_main_returns_an_exit_status(checkpoints, empty_data, tmp_path, capsys):
+def test_main_returns_an_exit_status_and_keeps_the_last_results(checkpoints, empty_data, tmp_path, capsys):
+    (tmp_path / "results.json").write_text("the last good results")
     assert reproduce.main(datasets=("Urban100",), scales=(2,), output_dir=tmp_path, checkpoints_dir=checkpoints,
                           progress=False) == 1
-    assert "skipped Urban100" in capsys.readouterr().out
-    assert json.loads((tmp_path / "results.json").read_text())["rows"] == []
-    assert "No dataset could be evaluated" in (tmp_path / "RESULTS.md").read_text()
+    assert "no dataset could be evaluated, nothing was written (Urban100: " in capsys.readouterr().out
+    assert (tmp_path / "results.json").read_text() == "the last good results"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["results.json"]
     assert reproduce.main_check(tmp_path / "elsewhere", checkpoints) == 1
+    assert reproduce.main_check(tmp_path, checkpoints) == 1  # no RESULTS.md
+    assert "RESULTS.md not found" in capsys.readouterr().out
+
+
+def test_a_misspelt_dataset_is_an_error_not_a_skipped_set(checkpoints, tmp_path):
+    with pytest.raises(ValueError, match="unknown dataset 'Sett5'"):
+        reproduce.reproduce(datasets=("Sett5",), scales=(2,), checkpoints_dir=checkpoints, output_dir=tmp_path,
+                            progress=False)
+    assert not list(tmp_path.iterdir())
 
 
 def _row_with_training(**record):
