@@ -142,6 +142,14 @@ def lookup(name):
     raise ValueError(f"unknown dataset {name!r}: expected one of {sorted(DATASETS)} or a folder path")
 
 
+def check_name(dataset):
+    """``dataset`` if it is a registered name or an existing folder, else ValueError naming the
+    registered sets: for arguments stored now and resolved later (at an epoch's end)."""
+    if not Path(str(dataset)).expanduser().is_dir():
+        lookup(str(dataset))
+    return dataset
+
+
 def _has_images(folder):
     return folder.is_dir() and bool(images.list_images(folder))
 

@@ -217,6 +217,8 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     data_names = ["embedded"] if quick else list(recipe.data)
     # Before anything is written: run.json, once there, refuses the corrected command.
     _check_training(name, spec, scale, scales, recipe, data_names)
+    if validation is not None:
+        datasets.check_name(validation)  # resolved at the first epoch's end: a typo would lock run.json
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
     model_arguments = dict(model_arguments or {})
     start = None if initial_weights is None else _initial_weights_record(initial_weights, name, model_arguments,
@@ -262,8 +264,7 @@ def _check_training(name, spec, scale, scales, recipe, data_names):
         raise ValueError(f"`hr_patch_size` must be a multiple of every scale ({math.lcm(*scales)}). "
                          f"Received: hr_patch_size={recipe.hr_patch_size}, scale={scale!r}")
     for data_name in data_names:
-        if not Path(data_name).expanduser().is_dir():
-            datasets.lookup(data_name)  # ValueError naming the registered datasets
+        datasets.check_name(data_name)  # ValueError naming the registered datasets
 
 
 def _initial_weights_record(key, name, model_arguments, directory):

@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from srlib import datasets, evaluate
 from srlib.resize import degrade
+from srlib.validation import positive_int, positive_number, scale_factor
 
 
 class ProtocolValidation(keras.callbacks.Callback):
@@ -32,19 +33,22 @@ class ProtocolValidation(keras.callbacks.Callback):
         scales: one int or a list (a multi-scale model such as VDSR); with several,
             the logs get ``val_psnr_x2`` ... and ``val_psnr`` is their mean.
         limit: evaluate only the first ``limit`` images (quick mode). Default all.
-        every: validate every ``every`` epochs (and always on the last). Default 1.
+        every: validate every ``every`` epochs (and always on the last, including one a
+            budget stops: put :class:`WallClockBudget` or :class:`TrainingClock` before this
+            callback, so that ``stop_training`` is set when it looks). Default 1.
         upscaler_factory: ``factory(model, scale) -> upscale(lr_uint8, scale)``;
             default :func:`srlib.models.upscaler`.
     """
 
     def __init__(self, dataset="Set5", scales=3, limit=None, every=1, upscaler_factory=None):
         super().__init__()
-        self.scales = [scales] if isinstance(scales, int) else list(scales)
-        if not self.scales or any(not isinstance(s, int) or s < 2 for s in self.scales):
-            raise ValueError(f"scales must be integers >= 2, got {scales!r}")
-        if every < 1:
-            raise ValueError(f"every must be >= 1, got {every!r}")
-        self.dataset, self.limit, self.every = dataset, limit, every
+        self.scales = [scales] if np.ndim(scales) == 0 else list(scales)
+        if not self.scales:
+            raise ValueError(f"`scales` must be an integer >= 2 or a non-empty list of them. Received: scales={scales!r}")
+        self.scales = [scale_factor(scale, "scales") for scale in self.scales]
+        self.every = positive_int(every, "every")
+        self.limit = None if limit is None else positive_int(limit, "limit")
+        self.dataset = datasets.check_name(dataset)
         self.upscaler_factory = upscaler_factory
         self._pairs = {}  # scale -> [(hr_cropped, lr)], degraded once, on the first validation
 
@@ -179,8 +183,10 @@ class SampleImages(keras.callbacks.Callback):
 
     def __init__(self, log_dir, dataset="Set5", scale=3, crop_size=128, count=2, every=5):
         super().__init__()
+        self.dataset, self.scale = datasets.check_name(dataset), scale_factor(scale)
+        self.crop_size, self.count = positive_int(crop_size, "crop_size"), positive_int(count, "count")
+        self.every = positive_int(every, "every")
         self.writer = tf.summary.create_file_writer(str(log_dir))
-        self.dataset, self.scale, self.crop_size, self.count, self.every = dataset, scale, crop_size, count, every
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
@@ -203,7 +209,9 @@ class SampleImages(keras.callbacks.Callback):
 
 def step_decay(initial_learning_rate, decay_factor=0.1, decay_every_steps=100_000):
     """Piecewise-constant decay: ``lr * decay_factor ** floor(step / decay_every_steps)``."""
+    positive_number(initial_learning_rate, "initial_learning_rate")
     if not 0 < decay_factor <= 1:
-        raise ValueError(f"decay_factor must be in (0, 1], got {decay_factor!r}")
+        raise ValueError(f"`decay_factor` must be in (0, 1]. Received: decay_factor={decay_factor!r}")
+    decay_every_steps = positive_int(decay_every_steps, "decay_every_steps")
     return keras.optimizers.schedules.ExponentialDecay(
         initial_learning_rate, decay_steps=decay_every_steps, decay_rate=decay_factor, staircase=True)

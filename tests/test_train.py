@@ -68,6 +68,8 @@ def test_a_refused_recipe_leaves_no_run_json_to_refuse_the_corrected_command(tmp
         train.train("espcn", 3, run_dir=run_dir, quick=True, recipe=train.recipe_with("espcn", hr_patch_size=50))
     with pytest.raises(ValueError, match="unknown dataset 'T19'"):
         train.train("espcn", 3, run_dir=run_dir, recipe=train.recipe_with("espcn", data="T19"))
+    with pytest.raises(ValueError, match="unknown dataset 'Sett5'"):  # it failed after a whole epoch
+        train.train("espcn", 3, run_dir=run_dir, quick=True, validation="Sett5")
     assert not (run_dir / "run.json").exists()
     monkeypatch.setattr(keras.Model, "fit", lambda model, *args, **kwargs: None)
     train.train("espcn", 3, run_dir=run_dir, quick=True, recipe=train.recipe_with("espcn", hr_patch_size=51))
@@ -197,6 +199,25 @@ def test_training_clock_excludes_the_first_step_and_resumes():
     assert len(history.history["train_time_s"]) == 3 and np.all(np.diff(history.history["train_time_s"]) >= 0)
     with pytest.raises(ValueError, match="minutes"):
         training.TrainingClock(minutes=-1)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: training.ProtocolValidation("Set55"), "unknown dataset 'Set55'"),
+    (lambda: training.ProtocolValidation("embedded", limit=0), "`limit` must be a positive integer"),
+    (lambda: training.ProtocolValidation("embedded", every=2.5), "`every` must be a positive integer"),
+    (lambda: training.ProtocolValidation("embedded", scales=[2, 1]), "`scales` must be an integer >= 2"),
+    (lambda: training.SampleImages("logs", dataset="embedded", every=0), "`every` must be a positive integer"),
+    (lambda: training.SampleImages("logs", dataset="embedded", crop_size=-8), "`crop_size` must be a positive"),
+    (lambda: training.step_decay(1e-3, 0.5, decay_every_steps=2.5), "`decay_every_steps` must be a positive"),
+])
+def test_callbacks_check_their_arguments_when_built(make, message):
+    # Not at the first epoch's end, after a whole epoch of training.
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_protocol_validation_takes_numpy_scales():
+    assert training.ProtocolValidation("embedded", scales=np.int64(3)).scales == [3]
 
 
 def test_step_decay_halves():
