@@ -464,6 +464,10 @@ class TiledUpscaler:
                  method=None, chroma=DEFAULT_CHROMA, num_threads=2):
         self.network = None if model is None else as_network(model, scale=scale, interpolation=method,
                                                             batch_size=batch_size, num_threads=num_threads)
+        if method is not None and self.network is not None and self.network.input_kind == "lr":
+            # Silently ignored, it would suggest the network's output depends on it.
+            raise ValueError(f"`method` is the input interpolation of pre-upsampling and two-input networks; this "
+                             f"network takes the LR image itself. Received: method={method!r}")
         if self.network is not None and self.network.scale > 1:
             if scale is not None and scale != self.network.scale:
                 raise ValueError(f"The model upscales x{self.network.scale}. Received: scale={scale}")

@@ -284,3 +284,9 @@ def test_load_network_says_where_each_kind_of_file_goes():
         inference.load_network("espcn_x3.weights.h5")
     with pytest.raises(ValueError, match=r"Model name 'espcn' needs `checkpoint`"):
         inference.load_network("espcn")
+
+
+def test_an_interpolation_method_is_refused_for_a_network_that_takes_the_lr_image(built):
+    with pytest.raises(ValueError, match="this network takes the LR image itself. Received: method='lanczos3'"):
+        inference.TiledUpscaler(built["espcn"], method="lanczos3")
+    assert inference.TiledUpscaler(built["vdsr"], scale=2, method="lanczos3").method == "lanczos3"
