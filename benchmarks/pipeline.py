@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from sp_vdsr import _StepTimer
 from srlib import data, datasets, train
 from srlib.layers import DepthToSpace
 
@@ -50,20 +51,6 @@ def espcn():
         keras.layers.Conv2D(SCALE**2, 3, padding="same"),
         DepthToSpace(SCALE),
     ])
-
-
-class _StepTimer(keras.callbacks.Callback):
-    """Wall time of every training step."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
 
 
 def training_runner(batch, timer):

@@ -182,14 +182,21 @@ def test_upscale_file_weights_fir_and_refusals(built, tmp_path, rng):
         inference.upscale_file(source, tmp_path / "out.png", 2, model=built["espcn"])
 
 
+def _write_clip(path, rng, frames):
+    """A 40x32 mp4v video of random frames."""
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (40, 32))
+    for _ in range(frames):
+        writer.write(rng.integers(0, 256, (32, 40, 3), dtype=np.uint8))
+    writer.release()
+    return path
+
+
 def test_upscale_video_refuses_a_folder_and_publishes_no_empty_video(tmp_path, rng, monkeypatch):
     import cv2
 
-    source = tmp_path / "clip.mp4"
-    writer = cv2.VideoWriter(str(source), cv2.VideoWriter_fourcc(*"mp4v"), 10, (40, 32))
-    for _ in range(3):
-        writer.write(rng.integers(0, 256, (32, 40, 3), dtype=np.uint8))
-    writer.release()
+    source = _write_clip(tmp_path / "clip.mp4", rng, frames=3)
     (tmp_path / "out").mkdir()
     with pytest.raises(ValueError, match="is a folder"):
         inference.upscale_video(source, tmp_path / "out", 2, method="bicubic", progress=False)
@@ -218,11 +225,7 @@ def test_upscale_video_refuses_a_folder_and_publishes_no_empty_video(tmp_path, r
 def test_upscale_video(built, tmp_path, rng):
     import cv2
 
-    source = tmp_path / "clip.mp4"
-    writer = cv2.VideoWriter(str(source), cv2.VideoWriter_fourcc(*"mp4v"), 10, (40, 32))
-    for _ in range(5):
-        writer.write(rng.integers(0, 256, (32, 40, 3), dtype=np.uint8))
-    writer.release()
+    source = _write_clip(tmp_path / "clip.mp4", rng, frames=5)
     target = tmp_path / "clip_x3.mp4"
     assert inference.upscale_video(source, target, 3, built["espcn"], tile=16, progress=False) == 5
     capture = cv2.VideoCapture(str(target))
