@@ -44,7 +44,7 @@ import tensorflow as tf
 from srlib import datasets, files, models
 from srlib.color import rgb_to_y
 from srlib.gpu_check import op_list, read_tflite
-from srlib.inference import MODEL_CARD_SUFFIX, TFLiteNetwork, interpolation_support
+from srlib.inference import DEFAULT_CHROMA, MODEL_CARD_SUFFIX, TFLiteNetwork, _ImagePipeline, interpolation_support
 from srlib.models.fir import FIRUpsample
 from srlib.resize import imresize
 
@@ -358,6 +358,16 @@ def _model_card(model, draft, path, tile_shape, mode, interpolation, name, laten
         raise ValueError(f"`tile_shape` must exceed twice the context of {context} pixels (the receptive field"
                          f"{' and the interpolation' if two_inputs else ''}), or tiling makes no progress. "
                          f"Received: tile_shape={tile_shape}")
+    # What srlib.inference tiles an RGB image with: LR tiles (HR ones divided by the scale for a
+    # pre-upsampling model), overlapped by the network's context in LR pixels plus what the
+    # interpolations read (the LR input's, and the chroma's for a Y model).
+    network.context = context
+    if (scale or network.scale) > 1:
+        pipeline = _ImagePipeline(network, scale or network.scale, 3, interpolation, DEFAULT_CHROMA)
+        if min(pipeline.tile_shape) <= 2 * pipeline.context:
+            raise ValueError(f"`tile_shape` {tile_shape} gives LR tiles of {pipeline.tile_shape}, which must exceed "
+                             f"twice their context of {pipeline.context} LR pixels, or tiling makes no progress. "
+                             f"Received: tile_shape={tile_shape}")
     kept = [size - 2 * context for size in tile_shape]
     overhead = tile_shape[0] * tile_shape[1] / (kept[0] * kept[1])
     variant = interpolation_input_of(model)

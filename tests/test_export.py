@@ -1,6 +1,7 @@
 """Tests of srlib.export: TFLite modes, parity with Keras on real tiles, the model card."""
 
 import json
+import math
 
 import keras
 import pytest
@@ -115,6 +116,8 @@ def test_tiles_the_file_could_never_be_used_with_are_refused(tmp_path):
         export.export_tflite(vdsr, path, (40, 40), scale=3, latency_runs=1)  # HR tiles of 13.3 LR pixels
     with pytest.raises(ValueError, match=r"exceed twice the context of 4 pixels.*tile_shape=\(8, 30\)"):
         export.export_tflite(_build("espcn", 3), path, (8, 30), latency_runs=1)
+    with pytest.raises(ValueError, match=r"gives LR tiles of \(4, 4\), which must exceed twice their context of 4"):
+        export.export_tflite(vdsr, path, (12, 12), scale=3, latency_runs=1)  # passes the HR check: 12 > 2 * 4
     assert path.read_bytes() == b"an earlier export" and not export.card_path(path).exists()
     assert export.export_tflite(vdsr, path, (39, 39), scale=3, latency_runs=1).tile_shape == (39, 39)
 
@@ -141,9 +144,13 @@ def test_every_shipped_model_exports_for_the_gpu_delegate(tmp_path, photos):
     for key in keys:
         model, entry = train.load_published(key)
         scale = entry["scales"][0]
-        side = max(TILE[0], 2 * models.receptive_field(model) + 8)  # a tile that tiles: wider than its overlaps
+        # A tile that tiles: wider than twice its overlap, the network's context plus at most 3
+        # pixels of interpolation (Lanczos-3); HR-sized for pre-upsampling models, in whole LR pixels.
+        radius = models.receptive_field(model)
         if models.MODELS[entry["model"]].input == "upsampled":
-            side += -side % scale  # HR-sized tiles hold whole LR pixels
+            side = scale * (2 * (math.ceil(radius / scale) + 3) + 2)
+        else:
+            side = max(TILE[0], 2 * (radius + 3) + 2)
         path = tmp_path / f"{key}.tflite"
         export.export_tflite(model, path, (side, side), "float16", scale=scale, latency_runs=1)
         assert gpu_check.check_gpu_compatibility(path) == [], key

@@ -70,7 +70,8 @@ import srlib
 from srlib import data, datasets, export, gpu_check, inference, models, plots, resize, train
 
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
-TILE = (64, 64)  # LR tile of every export: 64x64 in, 192x192 out at x3
+TILE = (64, 64)  # input tile of every export: 64x64 LR in, 192x192 out at x3
+# (pre-upsampling models take HR-sized tiles, which must hold whole LR pixels: 63x63 at x3)
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="notebook_tflite_quick_")) if QUICK else Path("../outputs/tflite")
 OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
 LATENCY_RUNS = 10 if QUICK else 30
@@ -215,8 +216,10 @@ for label, each in exported_models.items():
             cards[label, mode] = card  # exported above
             continue
         with quiet_converter():
+            pre_upsampling = models.MODELS[each.name].input == "upsampled"
+            tile = tuple(size - size % each.scale for size in TILE) if pre_upsampling else TILE
             cards[label, mode] = export.export_tflite(each.model, OUTPUT_DIR / f"{label}_{mode}.tflite",
-                                                      tile_shape=TILE, mode=mode, scale=each.scale, name=label,
+                                                      tile_shape=tile, mode=mode, scale=each.scale, name=label,
                                                       latency_runs=LATENCY_RUNS)
         print(export.format_model_card(cards[label, mode]), end="\n\n")
 
