@@ -29,9 +29,12 @@ def _prepare(image_a, image_b, crop_border, y_channel):
     if not (image_a.dtype == np.uint8 or np.issubdtype(image_a.dtype, np.floating)):
         raise ValueError(f"images must be uint8 in [0, 255] or float in [0, 1], got {image_a.dtype}")
     # The peak is 255 for uint8 and 1 for floats: a float image in 0-255 would score ~48 dB too low.
-    if image_a.dtype != np.uint8 and max(np.max(image_a), np.max(image_b)) > 2:
-        raise ValueError(f"float images must be in [0, 1] (values up to {max(np.max(image_a), np.max(image_b)):g} "
-                         f"look like 0-255: divide by 255 or pass uint8)")
+    if image_a.dtype != np.uint8:
+        both = np.concatenate([image_a.ravel(), image_b.ravel()])
+        low, high = np.fmin.reduce(both), np.fmax.reduce(both)  # NaN-ignoring: a NaN must not hide the range
+        if high > 2 or low < -1:
+            raise ValueError(f"float images must be in [0, 1] (values from {low:g} to {high:g} look like another "
+                             f"range, such as 0-255: divide by 255 or pass uint8)")
     crop_border = integer_at_least(crop_border, "crop_border", 0)
     if 2 * crop_border >= min(image_a.shape[:2]):
         raise ValueError(f"crop_border={crop_border} leaves nothing of a {image_a.shape[:2]} image")

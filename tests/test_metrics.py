@@ -67,7 +67,8 @@ def test_bad_input(call):
 @pytest.mark.parametrize("image, message", [
     (np.full((8, 8), 200, np.uint16), "uint8 in \\[0, 255\\] or float in \\[0, 1\\], got uint16"),
     (np.full((8, 8), 200, np.int64), "got int64"),
-    (np.full((8, 8), 200.0, np.float32), "float images must be in \\[0, 1\\] \\(values up to 200"),
+    (np.full((8, 8), 200.0, np.float32), "float images must be in \\[0, 1\\] \\(values from 199 to 200"),
+    (np.full((8, 8), -200.0, np.float32), "values from -201 to -200"),
 ])
 def test_images_of_another_range_are_refused_not_scored_against_the_wrong_peak(image, message):
     # They scored about 48 dB too low (the peak is 255 only for uint8).
@@ -121,3 +122,8 @@ def test_checkerboard_ratio_rejects_bad_arguments(arguments, message):
     image = np.zeros((40, 40), np.uint8)
     with pytest.raises(ValueError, match=message):
         metrics.checkerboard_ratio(image, image, **arguments)
+
+
+def test_a_nan_image_does_not_hide_the_other_images_range():
+    with pytest.raises(ValueError, match="float images must be in"):
+        metrics.psnr(np.full((8, 8), np.nan), np.full((8, 8), 300.0))
