@@ -217,8 +217,7 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     data_names = ["embedded"] if quick else list(recipe.data)
     # Before anything is written: run.json, once there, refuses the corrected command.
     _check_training(name, spec, scale, scales, recipe, data_names)
-    if validation is not None:
-        datasets.check_name(validation)  # resolved at the first epoch's end: a typo would lock run.json
+    datasets.check_name(validation)  # resolved at the first epoch's end: a typo would lock run.json
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
     model_arguments = dict(model_arguments or {})
     start = None if initial_weights is None else _initial_weights_record(initial_weights, name, model_arguments,

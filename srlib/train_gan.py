@@ -203,7 +203,7 @@ def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quic
                 adversarial_kind=recipe.adversarial_kind, adversarial_weight=recipe.adversarial_weight,
                 pixel_weight=recipe.pixel_weight)
     data_names = ["embedded"] if quick else list(recipe.data)
-    for name in [*data_names, *([] if validation is None else [validation])]:
+    for name in [*data_names, validation]:
         datasets.check_name(name)  # before run.json, which would refuse the corrected command
     train.record_run(run_dir, {"model": "srgan", "scales": [scale], "seed": seed, "quick": quick, "data": data_names,
                                "recipe": dataclasses.asdict(recipe), "model_arguments": pretrained["model_arguments"],

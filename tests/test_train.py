@@ -70,6 +70,8 @@ def test_a_refused_recipe_leaves_no_run_json_to_refuse_the_corrected_command(tmp
         train.train("espcn", 3, run_dir=run_dir, recipe=train.recipe_with("espcn", data="T19"))
     with pytest.raises(ValueError, match="unknown dataset 'Sett5'"):  # it failed after a whole epoch
         train.train("espcn", 3, run_dir=run_dir, quick=True, validation="Sett5")
+    with pytest.raises(ValueError, match="unknown dataset 'None'"):
+        train.train("espcn", 3, run_dir=run_dir, quick=True, validation=None)
     assert not (run_dir / "run.json").exists()
     monkeypatch.setattr(keras.Model, "fit", lambda model, *args, **kwargs: None)
     train.train("espcn", 3, run_dir=run_dir, quick=True, recipe=train.recipe_with("espcn", hr_patch_size=51))
