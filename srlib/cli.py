@@ -142,16 +142,14 @@ def _upscale(arguments):
 
 
 def _export(arguments):
-    import numpy as np
-
-    from srlib import export
+    from srlib import export, inference
 
     model = _load_model(arguments)
     tile = arguments.tile
     if tile is None:
         # HR-sized tiles of a pre-upsampling model must hold whole LR pixels: 63x63 at x3.
-        pre_upsampling = len(model.inputs) == 1 and model(np.zeros((1, 8, 8, model.inputs[0].shape[-1]))).shape[1] == 8
-        side = 64 - (64 % arguments.scale if pre_upsampling and arguments.scale else 0)
+        pre_upsampling = inference.as_network(model, scale=arguments.scale).input_kind == "upsampled"
+        side = 64 - (64 % arguments.scale if pre_upsampling else 0)
         tile = (side, side)
     card = export.export_tflite(model, arguments.output, tile_shape=tuple(tile),
                                 mode=arguments.mode, scale=arguments.scale, name=arguments.model)

@@ -255,9 +255,12 @@ def images_md5(folder):
 
 
 def _check_images_md5(folder, info):
-    if info.images_md5 and images_md5(folder) != info.images_md5:
-        raise OSError(f"the {info.name} images differ from the published ones: images_md5 "
-                      f"{images_md5(folder)}, expected {info.images_md5}")
+    if not info.images_md5:
+        return
+    seen = images_md5(folder)
+    if seen != info.images_md5:
+        raise OSError(f"the {info.name} images differ from the published ones: images_md5 {seen}, "
+                      f"expected {info.images_md5}")
 
 
 def _download(info, root):

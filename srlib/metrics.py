@@ -30,8 +30,9 @@ def _prepare(image_a, image_b, crop_border, y_channel):
         raise ValueError(f"images must be uint8 in [0, 255] or float in [0, 1], got {image_a.dtype}")
     # The peak is 255 for uint8 and 1 for floats: a float image in 0-255 would score ~48 dB too low.
     if image_a.dtype != np.uint8:
-        both = np.concatenate([image_a.ravel(), image_b.ravel()])
-        low, high = np.fmin.reduce(both), np.fmax.reduce(both)  # NaN-ignoring: a NaN must not hide the range
+        # NaN-ignoring (fmin/fmax), without copying the images: a NaN must not hide the range.
+        low = np.fmin(np.fmin.reduce(image_a, axis=None), np.fmin.reduce(image_b, axis=None))
+        high = np.fmax(np.fmax.reduce(image_a, axis=None), np.fmax.reduce(image_b, axis=None))
         if high > 2 or low < -1:
             raise ValueError(f"float images must be in [0, 1] (values from {low:g} to {high:g} look like another "
                              f"range, such as 0-255: divide by 255 or pass uint8)")

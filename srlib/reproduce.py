@@ -109,8 +109,7 @@ def evaluate_all(datasets_=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_
     manifest = train.read_manifest(checkpoints_dir)
     available, skipped = [], []
     for name in datasets_:
-        if not Path(str(name)).expanduser().is_dir():
-            datasets.lookup(str(name))  # a misspelt name is an error, not a dataset to skip
+        datasets.check_name(name)  # a misspelt name is an error, not a dataset to skip
         canonical, reason = dataset_availability(name)
         if reason is None:
             if canonical not in available:
