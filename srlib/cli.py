@@ -142,16 +142,10 @@ def _upscale(arguments):
 
 
 def _export(arguments):
-    from srlib import export, inference
+    from srlib import export
 
     model = _load_model(arguments)
-    tile = arguments.tile
-    if tile is None:
-        # HR-sized tiles of a pre-upsampling model must hold whole LR pixels: 63x63 at x3.
-        pre_upsampling = inference.as_network(model, scale=arguments.scale).input_kind == "upsampled"
-        side = 64 - (64 % arguments.scale if pre_upsampling else 0)
-        tile = (side, side)
-    card = export.export_tflite(model, arguments.output, tile_shape=tuple(tile),
+    card = export.export_tflite(model, arguments.output, tile_shape=arguments.tile and tuple(arguments.tile),
                                 mode=arguments.mode, scale=arguments.scale, name=arguments.model)
     print(export.format_model_card(card))
     return 0
@@ -327,8 +321,8 @@ def build_parser():
     export_parser.add_argument("--model-argument", type=_model_argument, action="append", default=[],
                                metavar="NAME=VALUE", help=MODEL_ARGUMENT_HELP)
     export_parser.add_argument("--tile", type=int, nargs=2, default=None, metavar=("H", "W"),
-                               help="input tile (default: 64 64, rounded down to a multiple of --scale "
-                                    "for pre-upsampling models)")
+                               help="input tile (default: 64 64, or four times the receptive field when larger; "
+                                    "a multiple of --scale for pre-upsampling models)")
     export_parser.add_argument("--mode", default="float16", choices=["float32", "float16", "dynamic_int8", "int8"])
     export_parser.add_argument("--output", required=True, help="the .tflite file to write")
     export_parser.set_defaults(handler=_export)

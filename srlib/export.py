@@ -44,7 +44,8 @@ import tensorflow as tf
 from srlib import datasets, files, models
 from srlib.color import rgb_to_y
 from srlib.gpu_check import op_list, read_tflite
-from srlib.inference import DEFAULT_CHROMA, MODEL_CARD_SUFFIX, TFLiteNetwork, _ImagePipeline, interpolation_support
+from srlib.inference import (DEFAULT_CHROMA, MODEL_CARD_SUFFIX, KerasNetwork, TFLiteNetwork, _ImagePipeline,
+                             interpolation_support)
 from srlib.models.fir import FIRUpsample
 from srlib.resize import imresize
 
@@ -296,7 +297,7 @@ def interpolation_input_of(model):
     return None
 
 
-def export_tflite(model, path, tile_shape=(64, 64), mode="float32", representative_images=None, scale=None,
+def export_tflite(model, path, tile_shape=None, mode="float32", representative_images=None, scale=None,
                   interpolation=None, name=None, latency_runs=10, num_threads=2):
     """Exports ``model`` to ``path`` (atomically) and writes its model card next to it.
 
@@ -305,7 +306,8 @@ def export_tflite(model, path, tile_shape=(64, 64), mode="float32", representati
             convolutional NHWC model).
         path: the ``.tflite`` file to write; ``PATH.card.json`` comes with it.
         tile_shape: ``(h, w)`` of the input tile (LR for post-upsampling
-            models, HR for pre-upsampling ones). Default: ``(64, 64)``.
+            models, HR for pre-upsampling ones). None: :func:`default_tile_shape`.
+            Default: None.
         mode: ``"float32"``, ``"float16"``, ``"dynamic_int8"`` or ``"int8"``.
             Default: ``"float32"``.
         representative_images: int8 calibration images (see
@@ -322,52 +324,102 @@ def export_tflite(model, path, tile_shape=(64, 64), mode="float32", representati
     Returns:
         The :class:`ModelCard` (also written as JSON).
     """
-    tile_shape = _validate_tile_shape(tile_shape)
-    path = Path(path)
+    path = files.check_output_path(path, "model.tflite")
     two_inputs = len(model.inputs) == 2
     interpolation = interpolation or ("lanczos3" if two_inputs else "bicubic")
+    geometry = _tile_geometry(model, scale, interpolation)
+    tile_shape = _validate_tile_shape(tile_shape) if tile_shape is not None else _default_tile(geometry)
+    _check_tile(tile_shape, geometry)  # before the slow conversion
     data = convert(model, tile_shape, mode, representative_images, scale, interpolation)
     # The card is measured on the temporary copy: an earlier export at `path` and its card stay
     # untouched (and consistent) until both new files are complete.
     with files.replacing(path) as draft:
         draft.write_bytes(data)
-        card = _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads, scale)
+        card = _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads,
+                           scale, geometry.radius, geometry.context)
         card_path(path).unlink(missing_ok=True)  # never a new model beside the old model's card
     files.atomic_write(card_path(path), lambda handle: handle.write(json.dumps(card.to_dict(), indent=2).encode()))
     return card
 
 
-def _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads, scale):
-    """The :class:`ModelCard` of the TFLite file ``draft``, which will be published as ``path``.
+@dataclasses.dataclass(frozen=True)
+class _TileGeometry:
+    """What an exported tile must hold: contexts in the tile's pixels and in LR image pixels."""
 
-    Raises:
-        ValueError: a tile the file could never be used with (nothing is published then).
-    """
-    two_inputs = len(model.inputs) == 2
-    network = TFLiteNetwork(draft, num_threads=num_threads, interpolation=interpolation, context=0)
-    if network.input_kind == "upsampled" and scale and any(size % scale for size in tile_shape):
+    radius: int  # receptive-field radius, in input pixels
+    context: int  # overlap tiles need: the radius, plus the interpolation for a second input
+    factor: int  # input pixels per LR pixel: the scale for a pre-upsampling model, else 1
+    image_context: int | None  # LR pixels of context srlib.inference tiles an RGB image with (None: no scale)
+
+
+def _tile_geometry(model, scale, interpolation):
+    """The :class:`_TileGeometry` of ``model`` (probes it, and measures its receptive field)."""
+    if len(model.inputs) not in (1, 2):
+        raise ValueError(f"Expected a model with one or two image inputs. Received {len(model.inputs)} inputs")
+    network = KerasNetwork(model, scale=scale, interpolation=interpolation)  # probes the input kind and scale
+    context = network.context  # the receptive field, plus the interpolation's support for a second input
+    radius = context - (interpolation_support(network.scale, interpolation) if len(model.inputs) == 2 else 0)
+    scale = scale or network.scale
+    if scale == 1:  # a pre-upsampling model exported without its scale: only HR tiles are known
+        return _TileGeometry(radius, context, 1, None)
+    # srlib.inference tiles an RGB image in LR tiles (HR ones divided by the scale for a pre-upsampling
+    # model), overlapped by the network's context in LR pixels plus what the interpolations read
+    # (the LR input's, and the chroma's for a Y model).
+    pipeline = _ImagePipeline(network, scale, 3, interpolation, DEFAULT_CHROMA)
+    return _TileGeometry(radius, context, scale if network.input_kind == "upsampled" else 1, pipeline.context)
+
+
+def _check_tile(tile_shape, geometry):
+    """Refuses a tile :mod:`srlib.inference` could never use the exported file with."""
+    if min(tile_shape) <= 2 * geometry.context:
+        raise ValueError(f"`tile_shape` must exceed twice the context of {geometry.context} pixels (the receptive "
+                         f"field{' and the interpolation' if geometry.context > geometry.radius else ''}), or "
+                         f"tiling makes no progress. Received: tile_shape={tile_shape}")
+    if any(size % geometry.factor for size in tile_shape):
         # Its tiles are HR-sized and must hold whole LR pixels (srlib.inference refuses them otherwise).
-        raise ValueError(f"`tile_shape` of a pre-upsampling model must be a multiple of `scale` ({scale}). "
+        raise ValueError(f"`tile_shape` of a pre-upsampling model must be a multiple of `scale` ({geometry.factor}). "
                          f"Received: tile_shape={tile_shape}")
+    image_tile = tuple(size // geometry.factor for size in tile_shape)
+    if geometry.image_context is not None and min(image_tile) <= 2 * geometry.image_context:
+        raise ValueError(f"`tile_shape` {tile_shape} gives LR tiles of {image_tile}, which must exceed twice their "
+                         f"context of {geometry.image_context} LR pixels, or tiling makes no progress. "
+                         f"Received: tile_shape={tile_shape}")
+
+
+def default_tile_shape(model, scale=None, interpolation=None):
+    """A square export tile for ``model``: 64x64 unless its context asks for more.
+
+    The side is at least four times the context (at least half of each tile is
+    kept, so tiling at most quadruples the work) and rounded to whole LR pixels
+    for a pre-upsampling model: 64 for ESPCN and FSRCNN, 63 for SRCNN at x3,
+    81 for VDSR at x3 (radius 20), 160 for SRResNet at x4 (radius 40).
+
+    Args:
+        model: a Keras model from :mod:`srlib.models`.
+        scale: int, upscaling factor (required for two-input models). Default: None.
+        interpolation: as in :func:`export_tflite`. Default: None.
+
+    Returns:
+        ``(side, side)``.
+    """
+    interpolation = interpolation or ("lanczos3" if len(model.inputs) == 2 else "bicubic")
+    return _default_tile(_tile_geometry(model, scale, interpolation))
+
+
+def _default_tile(geometry):
+    factor = geometry.factor
+    needed = max(4 * geometry.context, (2 * (geometry.image_context or 0) + 1) * factor)
+    return (max(64 - 64 % factor, -(-needed // factor) * factor),) * 2
+
+
+def _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads, scale,
+                radius, context):
+    """The :class:`ModelCard` of the TFLite file ``draft``, which will be published as ``path``."""
+    two_inputs = len(model.inputs) == 2
+    network = TFLiteNetwork(draft, num_threads=num_threads, interpolation=interpolation, context=context)
     input_sizes = [tile_shape] + ([(tile_shape[0] * network.scale, tile_shape[1] * network.scale)]
                                   if two_inputs else [])
     cost = models.model_cost(model, input_sizes if two_inputs else tile_shape)
-    radius = models.receptive_field(model)
-    context = radius + (interpolation_support(network.scale, interpolation) if two_inputs else 0)
-    if min(tile_shape) <= 2 * context:
-        raise ValueError(f"`tile_shape` must exceed twice the context of {context} pixels (the receptive field"
-                         f"{' and the interpolation' if two_inputs else ''}), or tiling makes no progress. "
-                         f"Received: tile_shape={tile_shape}")
-    # What srlib.inference tiles an RGB image with: LR tiles (HR ones divided by the scale for a
-    # pre-upsampling model), overlapped by the network's context in LR pixels plus what the
-    # interpolations read (the LR input's, and the chroma's for a Y model).
-    network.context = context
-    if (scale or network.scale) > 1:
-        pipeline = _ImagePipeline(network, scale or network.scale, 3, interpolation, DEFAULT_CHROMA)
-        if min(pipeline.tile_shape) <= 2 * pipeline.context:
-            raise ValueError(f"`tile_shape` {tile_shape} gives LR tiles of {pipeline.tile_shape}, which must exceed "
-                             f"twice their context of {pipeline.context} LR pixels, or tiling makes no progress. "
-                             f"Received: tile_shape={tile_shape}")
     kept = [size - 2 * context for size in tile_shape]
     overhead = tile_shape[0] * tile_shape[1] / (kept[0] * kept[1])
     variant = interpolation_input_of(model)

@@ -16,6 +16,24 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def check_output_path(path, example_name):
+    """Refuses an output ``path`` that is a folder or lies in a missing folder, before any work.
+
+    Args:
+        path: the file to be written.
+        example_name: a file name the error suggests inside a folder ``path``, e.g. ``"out.png"``.
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"output {path} is a folder; expected a file name such as {path / example_name}")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"output folder does not exist: {path.parent}")
+    return path
+
+
 @contextlib.contextmanager
 def replacing(path, suffix=None):
     """Yields a temporary path beside ``path``; renames it over ``path`` when the block

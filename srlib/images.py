@@ -72,14 +72,10 @@ def check_output_path(path):
         ValueError: the suffix is not one of ``IMAGE_SUFFIXES``, or ``path`` is a folder.
         FileNotFoundError: the folder of ``path`` does not exist.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"output {path} is a folder; expected an image file name such as {path / 'out.png'}")
+    path = files.check_output_path(path, "out.png")
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise ValueError(f"output {path}: unknown image suffix {path.suffix!r}; expected one of "
                          f"{', '.join(IMAGE_SUFFIXES)}")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"output folder does not exist: {path.parent}")
     return path
 
 

@@ -618,12 +618,7 @@ def upscale_video(input_path, output_path, scale, model=None, tile=None, overlap
     _refuse_same_file(input_path, output_path)
     if not Path(input_path).is_file():
         raise FileNotFoundError(f"video file not found: {input_path}")
-    output_path = Path(output_path)
-    if output_path.is_dir():
-        raise ValueError(f"output {output_path} is a folder; expected a video file name such as "
-                         f"{output_path / 'upscaled.mp4'}")
-    if not output_path.parent.is_dir():
-        raise FileNotFoundError(f"output folder does not exist: {output_path.parent}")
+    output_path = files.check_output_path(output_path, "upscaled.mp4")
     upscaler = TiledUpscaler(load_network(model, checkpoint, scale), scale, tile=tile, overlap=overlap,
                              batch_size=batch_size, method=method)
     capture = cv2.VideoCapture(str(input_path))

@@ -1,7 +1,6 @@
 """Tests of srlib.export: TFLite modes, parity with Keras on real tiles, the model card."""
 
 import json
-import math
 
 import keras
 import pytest
@@ -122,6 +121,29 @@ def test_tiles_the_file_could_never_be_used_with_are_refused(tmp_path):
     assert export.export_tflite(vdsr, path, (39, 39), scale=3, latency_runs=1).tile_shape == (39, 39)
 
 
+def test_default_tile_holds_four_contexts_in_whole_lr_pixels():
+    keras.utils.set_random_seed(0)
+    assert export.default_tile_shape(_build("espcn", 3)) == (64, 64)
+    assert export.default_tile_shape(models.build("srcnn"), scale=3) == (63, 63)  # HR tiles of 21 LR pixels
+    deep = models.build("vdsr", depth=20, filters=4)  # radius 20: 80 HR pixels, rounded up to whole LR ones
+    assert models.receptive_field(deep) == 20
+    assert export.default_tile_shape(deep, scale=3) == (81, 81)
+    assert export.default_tile_shape(deep) == (80, 80)  # without a scale: HR tiles only
+
+
+def test_tiles_are_checked_before_the_conversion(tmp_path, monkeypatch):
+    def no_conversion(*arguments, **keywords):
+        raise AssertionError("converted before checking the tile")
+
+    monkeypatch.setattr(export, "convert", no_conversion)
+    with pytest.raises(ValueError, match="exceed twice the context"):
+        export.export_tflite(_build("espcn", 3), tmp_path / "m.tflite", (8, 8))
+    with pytest.raises(FileNotFoundError, match="output folder"):
+        export.export_tflite(_build("espcn", 3), tmp_path / "missing" / "m.tflite")
+    with pytest.raises(ValueError, match="is a folder"):
+        export.export_tflite(_build("espcn", 3), tmp_path)
+
+
 def test_argument_errors(tmp_path):
     model = _build("sp_vdsr_second_input", 2)
     with pytest.raises(ValueError, match="scale"):
@@ -144,14 +166,7 @@ def test_every_shipped_model_exports_for_the_gpu_delegate(tmp_path, photos):
     for key in keys:
         model, entry = train.load_published(key)
         scale = entry["scales"][0]
-        # A tile that tiles: wider than twice its overlap, the network's context plus at most 3
-        # pixels of interpolation (Lanczos-3); HR-sized for pre-upsampling models, in whole LR pixels.
-        radius = models.receptive_field(model)
-        if models.MODELS[entry["model"]].input == "upsampled":
-            side = scale * (2 * (math.ceil(radius / scale) + 3) + 2)
-        else:
-            side = max(TILE[0], 2 * (radius + 3) + 2)
         path = tmp_path / f"{key}.tflite"
-        export.export_tflite(model, path, (side, side), "float16", scale=scale, latency_runs=1)
+        export.export_tflite(model, path, None, "float16", scale=scale, latency_runs=1)  # the default tile
         assert gpu_check.check_gpu_compatibility(path) == [], key
         assert export.parity_psnr(model, path, photos, scale=scale) >= MIN_PSNR["float16"], key
