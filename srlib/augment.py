@@ -19,11 +19,12 @@ Flips, 90-degree rotations and the perspective warp are folded into the crop in
 import dataclasses
 import functools
 import math
-import numbers
 import zlib
 
 import numpy as np
 import tensorflow as tf
+
+from srlib.validation import is_finite_number, is_integer
 
 
 # field: (smallest, largest, smallest excluded, whether a (low, high) range)
@@ -89,10 +90,9 @@ class Augmentations:
             values = tuple(value) if is_range and isinstance(value, (tuple, list)) else (value,)
             # Qualities go to the codec as integers; an infinite bound makes NaN (poisson_peak)
             # or wrecks HR (contrast, gamma) instead of failing.
-            number, numbers_kind = ((numbers.Integral, "integers") if name == "jpeg_quality"
-                                    else (numbers.Real, "finite numbers"))
-            valid = (len(values) == 1 + is_range
-                     and all(isinstance(v, number) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+            is_valid, numbers_kind = ((is_integer, "integers") if name == "jpeg_quality"
+                                      else (is_finite_number, "finite numbers"))
+            valid = (len(values) == 1 + is_range and all(is_valid(v) for v in values)
                      and (values[0] > smallest if strict else values[0] >= smallest)
                      and values[0] <= values[-1] <= largest)
             if not valid:
@@ -102,7 +102,7 @@ class Augmentations:
                 raise ValueError(f"`{name}` must be None or {kind} {interval}. Received: {name}={value!r}")
             if is_range:
                 object.__setattr__(self, name, values)
-        if not (isinstance(self.probability, (int, float)) and 0 <= self.probability <= 1):
+        if not (is_finite_number(self.probability) and 0 <= self.probability <= 1):
             raise ValueError(f"`probability` must be in [0, 1]. Received: probability={self.probability!r}")
 
     def enabled(self):

@@ -10,16 +10,18 @@ import math
 import numbers
 
 
-def _is_integer(value):
+def is_integer(value):
+    """True for Python and NumPy integers, False for ``bool`` and everything else."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _is_finite_number(value):
+def is_finite_number(value):
+    """True for finite Python and NumPy reals (integers included), False for ``bool``, NaN and infinities."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _integer(value, name, minimum, requirement):
-    if not _is_integer(value) or value < minimum:
+    if not is_integer(value) or value < minimum:
         raise ValueError(f"`{name}` must be {requirement}. Received: {name}={value!r}")
     return int(value)
 
@@ -40,7 +42,7 @@ def scale_factor(value, name="scale"):
 
 
 def _finite_number(value, name, zero_allowed):
-    if not _is_finite_number(value) or value < 0 or (value == 0 and not zero_allowed):
+    if not is_finite_number(value) or value < 0 or (value == 0 and not zero_allowed):
         raise ValueError(f"`{name}` must be a finite number {'>= 0' if zero_allowed else '> 0'}. "
                          f"Received: {name}={value!r}")
     return float(value)

@@ -258,6 +258,8 @@ def test_images_smaller_than_the_patch_are_left_out(photos):
     (dict(cutout=0), "cutout"),
     (dict(text_overlay=-0.1), "text_overlay"),
     (dict(probability=1.5), "probability"),
+    (dict(probability=True), "probability"),
+    (dict(probability=math.nan), "probability"),
     (dict(flip="yes"), "flip"),
 ])
 def test_bad_augmentation_values_name_the_field(kwargs, argument):
