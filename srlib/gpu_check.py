@@ -93,6 +93,11 @@ class Violation:
         return f"op {self.op_index} {self.op_name}: {self.reason}"
 
 
+def tensor_type_name(tensor):
+    """The type of a tensor of :func:`read_tflite`'s model as a name: ``"FLOAT32"``, ``"INT8"``..."""
+    return _TYPE_NAMES.get(tensor.type, f"type {tensor.type}")
+
+
 def read_tflite(path):
     """Reads a ``.tflite`` file into flatbuffer objects (``schema.ModelT``).
 
@@ -180,9 +185,11 @@ def check_gpu_compatibility(path, quantized_ok=False):
     Args:
         path: path of the ``.tflite`` file.
         quantized_ok: bool, accept int8/uint8 activations and ``QUANTIZE`` /
-            ``DEQUANTIZE`` ops (the delegate's quantized path, enabled on
-            the device with ``TFLITE_GPU_EXPERIMENTAL_FLAGS_ENABLE_QUANT``).
-            Default: False (the float path: float32/float16 activations only).
+            ``DEQUANTIZE`` ops: the delegate's quantized path, which
+            ``TfLiteGpuDelegateOptionsV2Default()`` enables
+            (``TFLITE_GPU_EXPERIMENTAL_FLAGS_ENABLE_QUANT``) and an app may
+            clear. Default: False (the float path, float32/float16 activations
+            only: the stricter check, whose passes run under either setting).
 
     Returns:
         A list of :class:`Violation`, in op order; empty when every op and tensor
@@ -451,7 +458,8 @@ def _quantization_op(graph, operator, name, quantized_ok):
         return ["DEQUANTIZE of int16 is not supported"]
     if not quantized_ok:
         return [f"{name} of {_TYPE_NAMES.get(source.type)} belongs to a quantized model: supported only on the "
-                "delegate's quantized path (pass quantized_ok=True if the app enables it)"]
+                "delegate's quantized path (on by default: pass quantized_ok=True unless the app clears "
+                "TFLITE_GPU_EXPERIMENTAL_FLAGS_ENABLE_QUANT)"]
     return []
 
 

@@ -148,11 +148,12 @@ def _loss(name):
     return losses[name]
 
 
-def compiled_model(name, scale, recipe, **model_arguments):
+def compiled_model(name, scale, recipe, loss=None, **model_arguments):
     """The model compiled with its recipe's optimizer and precision: the variables a run's checkpoints hold.
 
-    Warns when the recipe asks for mixed bfloat16 on a machine with neither a GPU nor a CPU
-    with bfloat16 instructions, where it is many times slower than float32.
+    ``loss`` (a Keras loss) replaces the recipe's, for studies of the loss alone. Warns when the
+    recipe asks for mixed bfloat16 on a machine with neither a GPU nor a CPU with bfloat16
+    instructions, where it is many times slower than float32.
     """
     if (recipe.precision == "mixed_bfloat16" and not tf.config.list_physical_devices("GPU")
             and not models.cpu_bfloat16_flags()):
@@ -161,7 +162,8 @@ def compiled_model(name, scale, recipe, **model_arguments):
                       f"such machine); run benchmarks/mixed_precision.py, or train in float32", stacklevel=2)
     model = models.with_precision(models.build(name, scale, **model_arguments), recipe.precision)
     schedule = training.step_decay(recipe.learning_rate, 0.5, recipe.decay_every_steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=recipe.clipnorm), loss=_loss(recipe.loss))
+    model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=recipe.clipnorm),
+                  loss=_loss(recipe.loss) if loss is None else loss)
     return model
 
 
@@ -322,11 +324,12 @@ def record_run(run_dir, settings, command=None, start=None):
     _atomic_json(path, {**settings, **({"command": command} if command else {}), **({"start": start} if start else {})})
 
 
-def _read_json(path):
+def _read_json(path, remedy=""):
+    """The JSON in ``path``; a ValueError naming the file (and ``remedy``) if it is not JSON."""
     try:
         return json.loads(Path(path).read_text())
     except json.JSONDecodeError as error:  # bare, it would not say which file
-        raise ValueError(f"{path} is not valid JSON ({error})") from error
+        raise ValueError(f"{path} is not valid JSON ({error}){remedy}") from error
 
 
 def _differences(recorded, settings, prefix=""):
@@ -359,11 +362,7 @@ def read_manifest(directory=CHECKPOINTS):
     path = Path(directory) / "manifest.json"
     if not path.is_file():
         return {"models": {}}
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}); restore it (e.g. `git checkout {path}`) "
-                         "before publishing or loading weights") from error
+    return _read_json(path, f"; restore it (e.g. `git checkout {path}`) before publishing or loading weights")
 
 
 SELECTIONS = ("last", "best")
@@ -613,7 +612,8 @@ def shipped_or_trained(key, saver, model, quick, training_data, directory=CHECKP
         saver: the run's :class:`srlib.checkpoint.CheckpointSaver`, its history loaded (after training).
         model: the model ``saver`` checkpoints; without shipped weights its best epoch is restored into it.
         quick: quick mode: the run is a smoke test, evaluated on two images per dataset.
-        training_data: what the run trained on, for the description (``"T91"``).
+        training_data: what the run trained on, for the description: a dataset name
+            (``"T91"``) or a list of them (joined with ``+``).
         directory: the folder holding ``manifest.json``. Default ``checkpoints/``.
         model_label: what was trained, as in "the <model_label> trained above". Default ``"model"``.
         recipe_minutes: the CLI recipe's budget; a full-mode run shorter than this says so.
@@ -624,6 +624,8 @@ def shipped_or_trained(key, saver, model, quick, training_data, directory=CHECKP
     shipped = shipped_weights(key, directory)
     if shipped is not None:
         return shipped
+    if not isinstance(training_data, str):
+        training_data = "+".join(map(str, training_data))
     history = saver.history  # the whole run's: restoring the best epoch replaces it with that epoch's
     best = saver.restore("best")  # the best epoch by the saver's monitor, not the last
     minutes = history["wall_time_s"][-1] / 60

@@ -161,3 +161,14 @@ def test_reverse_slices_are_rejected_and_forward_ones_pass(tmp_path):
     reasons = _reasons(gpu_check.check_gpu_compatibility(_write(tmp_path, "reversed.tflite", reversed_model)))
     assert "refuses reverse (negative) and zero strides" in reasons
     assert gpu_check.check_gpu_compatibility(_write(tmp_path, "forward.tflite", forward_model)) == []
+
+
+def test_tensor_type_names_tell_int8_weights_from_float_ones(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = models.build("espcn", 3)
+    names = {}
+    for mode in ("float32", "dynamic_int8"):
+        path = _write(tmp_path, f"{mode}.tflite", export.convert(model, (16, 16), mode))
+        names[mode] = {gpu_check.tensor_type_name(tensor) for tensor in gpu_check.read_tflite(path).subgraphs[0].tensors}
+    assert "INT8" not in names["float32"] and "FLOAT32" in names["float32"]
+    assert "INT8" in names["dynamic_int8"]  # the 64x32x3x3 kernel has more than 1,024 weights

@@ -447,3 +447,14 @@ def test_cpu_bfloat16_flags_read_cpuinfo(tmp_path):
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse4_2 avx f16c\n")
     assert models.cpu_bfloat16_flags(cpuinfo) == []
     assert models.cpu_bfloat16_flags(tmp_path / "missing") == []
+
+
+def test_forward_seconds_times_a_forward_pass_after_a_warm_up(monkeypatch):
+    model = models.build("espcn", 3)
+    calls = []
+    original = model.predict_on_batch
+    monkeypatch.setattr(model, "predict_on_batch", lambda batch: calls.append(batch.shape) or original(batch))
+    seconds = models.forward_seconds(model, np.zeros((1, 12, 12, 1), "float32"), repeats=3)
+    assert seconds > 0 and len(calls) == 4  # one warm-up, three timed
+    with pytest.raises(ValueError, match="repeats"):
+        models.forward_seconds(model, np.zeros((1, 12, 12, 1), "float32"), repeats=0)

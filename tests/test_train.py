@@ -278,6 +278,18 @@ def test_shipped_or_trained_without_shipped_weights_restores_the_best_epoch(quic
                                     model_label="VDSR-20", recipe_minutes=180)
     assert full.limit is None and "the VDSR-20 trained above, a CPU-recipe run" in full.description
     assert "minutes (the recipe is 180 minutes) on T91" in full.description
+    listed = train.shipped_or_trained("espcn_x3", saver, model, False, ["T91", "BSD200"], directory=tmp_path)
+    assert " on T91+BSD200, best epoch" in listed.description
+
+
+def test_compiled_model_takes_another_loss_with_the_recipe_optimizer():
+    from srlib import losses
+
+    recipe = train.RECIPES["espcn"]
+    model = train.compiled_model("espcn", 3, recipe, loss=losses.SSIMLoss())
+    assert isinstance(model.loss, losses.SSIMLoss)
+    assert isinstance(model.optimizer, keras.optimizers.Adam) and model.optimizer.clipnorm == recipe.clipnorm
+    assert isinstance(train.compiled_model("espcn", 3, recipe).loss, keras.losses.MeanSquaredError)
 
 
 def test_shipped_or_trained_prefers_shipped_weights(quick_run, tmp_path):

@@ -6,13 +6,17 @@
   ``FIRUpsample``) are counted too.
 * :func:`receptive_field`: the radius, in input pixels, of the input region
   an output pixel depends on, measured on the model itself.
+* :func:`forward_seconds`: the wall time of a forward pass, to set beside the MACs.
 """
 
 import dataclasses
+import time
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+from srlib.validation import positive_int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,3 +185,26 @@ def _output_side(model, size):
     if side is None:
         raise ValueError(f"Cannot infer the output size of model {model.name!r} from its first input alone.")
     return int(side)
+
+
+def forward_seconds(model, inputs, repeats=5):
+    """Median wall time (s) of ``model.predict_on_batch(inputs)``, after one warm-up call.
+
+    The warm-up builds the graph, so the median times the forward pass alone.
+
+    Args:
+        model: a Keras model.
+        inputs: a batch the model accepts (an array, or a list for several inputs).
+        repeats: int, timed calls. Default: 5.
+
+    Returns:
+        float, seconds.
+    """
+    repeats = positive_int(repeats, "repeats")
+    model.predict_on_batch(inputs)
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict_on_batch(inputs)
+        timings.append(time.perf_counter() - start)
+    return float(np.median(timings))

@@ -19,11 +19,13 @@ def srcnn(channels=1, filters=(64, 32), kernel_sizes=(9, 5, 5)):
     for. ``kernel_sizes=(9, 1, 5)`` is the paper's base model, ``(9, 5, 5)``
     its best one (published tables quote 9-5-5); ``(9, 3, 5)`` the middle one.
 
-    The paper convolves with 'valid' padding (a 33x33 input patch gives a
-    21x21 output) and evaluates on the central part. Here every convolution is
-    'same', so the output has the input's size and the evaluation protocol
-    stays that of every other model; pixels within the receptive-field radius
-    (8 for 9-5-5) of a border see zero padding instead of image.
+    The paper trains with 'valid' convolutions (a 33x33 input patch gives a
+    21x21 output for 9-1-5, 17x17 for 9-5-5); its released test code filters
+    whole images with replicated borders (MATLAB ``imfilter(..., 'same',
+    'replicate')``). Here every convolution is 'same' with zero padding, so the
+    output has the input's size and the evaluation protocol stays that of every
+    other model; pixels within the receptive-field radius (8 for 9-5-5) of a
+    border see zeros instead of replicated image.
 
     Args:
         channels: int, image channels (1 for the paper's Y-only model). Default: 1.
