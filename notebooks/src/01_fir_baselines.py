@@ -15,8 +15,10 @@
 # 4. PSNR/SSIM on **Y** of BT.601 YCbCr (MATLAB `rgb2ycbcr`, Y in [16, 235]) with **`s` pixels
 #    shaved** from every border.
 #
-# Get any step wrong and the numbers move by tenths of a dB (RGB instead of Y, no shave) or by
-# several dB (OpenCV/PIL/`tf.image` bicubic for the LR). `srlib` implements each step once:
+# Get a step wrong and the numbers move. On Set5 bicubic, RGB instead of Y costs almost 2 dB; an
+# LR made without antialiasing (OpenCV's `INTER_CUBIC`, `tf.image.resize`'s default) moves the row
+# by about half a dB, up at ×2 and down at ×3 and ×4; forgetting the shave matters least for
+# bicubic (exercises 1 and 2 measure these). `srlib` implements each step once:
 # `srlib.resize.imresize` (MATLAB-exact, TensorFlow ops), `srlib.color`, `srlib.metrics`,
 # `srlib.evaluate`.
 #
@@ -46,6 +48,12 @@ if importlib.util.find_spec("srlib") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "srlib-repo"], check=True)
     import site
     site.main()  # pick up the editable install without restarting the kernel
+    from importlib.metadata import version
+    stale = [name for name in ("numpy", "tensorflow", "keras")
+             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    if stale:  # the runtime imported them before pip replaced them with the pinned versions
+        raise RuntimeError(f"pip replaced {', '.join(stale)}, already imported: restart the runtime "
+                           "(Colab: Runtime > Restart session) and run the notebook again")
 
 # %%
 import matplotlib.pyplot as plt
@@ -94,8 +102,9 @@ plt.show()
 
 # %% [markdown]
 # MATLAB's weights in practice: `resize.contributions` reproduces MATLAB's own routine. At
-# ×1/3 the bicubic kernel is stretched to 12 input pixels (antialiasing); near the border the
-# taps are mirrored, which is where `tf.image.resize(..., antialias=True)` differs.
+# ×1/3 the bicubic kernel is stretched to 12 input pixels (antialiasing), for which MATLAB reads
+# `ceil(12) + 2 = 14` taps per output, the outer ones weighted zero; near the border the taps are
+# mirrored, which is where `tf.image.resize(..., antialias=True)` differs.
 
 # %%
 kernel, width, _ = resize.resolve_method("bicubic")
@@ -258,15 +267,14 @@ for dataset_name, scale, published, ours_psnr, published_ssim, ours_ssim in rows
 #   bicubic row lands on the published numbers: Set5 33.65 / 30.39 / 28.42 dB against
 #   33.66 / 30.39 / 28.42, Set14 within 0.02 dB (copies of Set14 differ slightly).
 #   `tf.image.resize(antialias=True)` agrees in the interior and differs only within a few
-#   pixels of the border; LR made without antialiasing (OpenCV, PIL, `tf.image` defaults) is
+#   pixels of the border; LR made without antialiasing (OpenCV, `tf.image` defaults) is
 #   another matter: exercise 1 measures how far it moves the bicubic row.
 # * Under this protocol the sharper the kernel, the higher the PSNR: Lanczos-3 beats bicubic
 #   everywhere we measured (Set5 ×2 34.28 vs 33.65 dB, ×4 28.80 vs 28.42; Set14 ×2 30.68 vs
 #   30.22), Lanczos-2 ≈ bicubic, then Mitchell, bilinear, and box = nearest (the box kernel
 #   only differs from nearest when downscaling). On the B-C plane the best point sits at the
 #   high-C edge of the grid. The reason is the degradation, not the filters: the LR was
-#   antialiased, and sharpening partly inverts that blur. Mitchell's filter looks better than
-#   it scores.
+#   antialiased, and sharpening partly inverts that blur.
 # * No linear filter restores frequencies above the LR Nyquist limit; that missing band, on
 #   Y, is the networks' job in notebooks 02–07.
 #

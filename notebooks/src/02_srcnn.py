@@ -10,7 +10,9 @@
 # bicubic-upsampled image beat bicubic by a wide margin. The table row every later paper copies
 # is the 9-5-5 network trained on ImageNet: **Set5 ×3 32.75 dB** against 30.39 for bicubic
 # (Set14 ×3 29.28 against 27.55). The base 9-1-5 network trained on the 91 images (part of ours)
-# reaches about 32.39 dB on Set5 ×3, after about 10⁸ backpropagations on a GPU.
+# reaches about 32.39 dB on Set5 ×3, after hundreds of millions of backpropagations on a GPU (the
+# paper's convergence curves count them in units of 10⁸). All on Y, MATLAB bicubic LR, 3 pixels
+# shaved.
 #
 # **What is new here.** A *pre-upsampling* network: MATLAB bicubic first brings the LR image to
 # HR size, and the network only restores detail, at HR resolution (input and output have the
@@ -40,6 +42,12 @@ if importlib.util.find_spec("srlib") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "srlib-repo"], check=True)
     import site
     site.main()  # pick up the editable install without restarting the kernel
+    from importlib.metadata import version
+    stale = [name for name in ("numpy", "tensorflow", "keras")
+             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    if stale:  # the runtime imported them before pip replaced them with the pinned versions
+        raise RuntimeError(f"pip replaced {', '.join(stale)}, already imported: restart the runtime "
+                           "(Colab: Runtime > Restart session) and run the notebook again")
 
 # %%
 import tempfile
@@ -121,8 +129,10 @@ plt.show()
 # The paper reads its three layers as a sparse-coding pipeline: `f1 = 9` convolution with 64
 # filters (patch extraction), `f2` with 32 filters (mapping; 1×1 in the base model, 5×5 in the
 # best one), `f3 = 5` with one filter (reconstruction), ReLU after the first two. Here every
-# convolution is 'same' padded so the output has the input's size; the paper used 'valid'
-# convolutions and evaluated the central part.
+# convolution is 'same' padded (zeros) so the output has the input's size. The paper trained
+# without padding ('valid' convolutions, smaller outputs); its released test code filters the
+# whole image with replicated borders (MATLAB `imfilter(..., 'same', 'replicate')`), so the two
+# differ only within the receptive-field radius, 8 pixels, of the border.
 
 # %%
 model = models.build("srcnn")
@@ -165,8 +175,8 @@ print(f"\n9-5-5 on a 1920x1080 output: {full_hd.macs / 1e9:.0f} GMACs per frame,
 #   (the shipped weights section 5 uses when they exist).
 # * **Paper recipe (GPU, not run here):** SGD with momentum 0.9, learning rate 10⁻⁴ for the
 #   first two layers and 10⁻⁵ for the last, Gaussian initialisation (σ = 0.001), MSE, 33×33
-#   sub-images ('valid' convolutions, 21×21 outputs), 91 images (9-1-5) or ImageNet (9-5-5),
-#   about 10⁸ backpropagations: days on a GPU.
+#   sub-images ('valid' convolutions: 21×21 outputs for 9-1-5, 17×17 for 9-5-5), 91 images (9-1-5)
+#   or ImageNet (9-5-5), hundreds of millions of backpropagations: days on a GPU.
 #
 # All settings are in the next cell; re-running the training cell resumes from the newest
 # checkpoint in `RUN_DIR` (weights, Adam's moments, step count, history), and the time budget
@@ -175,11 +185,12 @@ print(f"\n9-5-5 on a 1920x1080 output: {full_hd.macs / 1e9:.0f} GMACs per frame,
 
 # %%
 TRAINING_IMAGES = "embedded" if QUICK else list(recipe.data)  # the recipe's: T91 and BSD200
-STEPS_PER_EPOCH = 5 if QUICK else 500
+STEPS_PER_EPOCH = 5 if QUICK else recipe.steps_per_epoch
 EPOCHS = 2 if QUICK else 10_000  # an upper bound in the full setting: the time budget stops first
 MINUTES = 0.5 if QUICK else 60
 VALIDATION_LIMIT = 2 if QUICK else None  # first images of Set5 validated after every epoch; None: all five
-RUN_DIR = Path(tempfile.mkdtemp(prefix="notebook_srcnn_quick_")) if QUICK else Path("../runs/notebook_srcnn_x3")
+RUN_DIR = (Path(tempfile.mkdtemp(prefix="notebook_srcnn_quick_")) if QUICK
+           else train.run_directory("notebook_srcnn", SCALE))  # runs/ in this folder, or $SRLIB_RUNS
 SEED = 0
 
 # %%
@@ -280,12 +291,13 @@ print(evaluate.published_vs_ours("srcnn", [(results[dataset_name, "srcnn"], resu
 #   because it runs at HR resolution on the bicubic-upsampled image; its receptive field is
 #   17×17 HR pixels. The 9-1-5 base model costs a seventh of that.
 # * How far ours gets from bicubic depends on the training it had. The paper's row comes from
-#   about 10⁸ backpropagations with SGD (the 9-5-5 row on ImageNet); the CPU recipe runs one
-#   hour of Adam on 291 images. A gap to the published row is expected from that budget
-#   alone. The 9-5-5 ImageNet row is also a high reference for training on few images: the
+#   hundreds of millions of backpropagations with SGD (the 9-5-5 row on ImageNet); the CPU
+#   recipe runs one hour of Adam on 291 images. A gap to the published row is expected from
+#   that budget alone. The 9-5-5 ImageNet row is also a high reference for training on few images: the
 #   paper's base model trained on the 91 images (9-1-5, about 32.39 dB) is 0.36 dB below it.
-# * Our convolutions are 'same' padded: output pixels within 8 pixels of the border see zero
-#   padding, and the protocol shaves only 3. The paper evaluated 'valid' outputs.
+# * Our convolutions are 'same' padded with zeros: output pixels within 8 pixels of the border see
+#   zero padding, and the protocol shaves only 3. The paper's test code pads by replicating the
+#   border pixels instead.
 
 # %%
 print(f"* Evaluated: {model_description}.")

@@ -40,10 +40,15 @@ if importlib.util.find_spec("srlib") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "srlib-repo"], check=True)
     import site
     site.main()  # pick up the editable install without restarting the kernel
+    from importlib.metadata import version
+    stale = [name for name in ("numpy", "tensorflow", "keras")
+             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    if stale:  # the runtime imported them before pip replaced them with the pinned versions
+        raise RuntimeError(f"pip replaced {', '.join(stale)}, already imported: restart the runtime "
+                           "(Colab: Runtime > Restart session) and run the notebook again")
 
 # %%
 import tempfile
-import time
 from pathlib import Path
 
 import keras
@@ -80,8 +85,10 @@ print("slopes  ", activation.get_weights()[0].shape, "(one per channel, shared o
 
 # %% [markdown]
 # **The transposed convolution** (the paper's "deconvolution") with stride `s` scatters each LR
-# pixel's value, times a 9×9 kernel, onto the HR grid, centred on HR pixel `s·i + (s − 1)/2`,
-# and sums the overlaps. With a hand-made tent kernel it *is* linear interpolation: the left
+# pixel's value, times a 9×9 kernel, onto the HR grid, centred on HR pixel `s·i + ⌊s/2⌋` (Keras
+# 'same' padding), and sums the overlaps. MATLAB's grid puts LR pixel `i` at `s·i + (s − 1)/2`:
+# the same point for odd `s`, half an HR pixel to the left for even `s`, which the learned kernel
+# absorbs. With a hand-made tent kernel it *is* linear interpolation: the left
 # panel shows one LR impulse stamping the kernel, the right one compares the result on a photo
 # with MATLAB bilinear. FSRCNN learns 56 such kernels, one per feature map.
 
@@ -122,21 +129,11 @@ model.summary()
 # %% [markdown]
 # Cost per *output* pixel at ×3, from the traced graph (`models.model_cost`), next to SRCNN's.
 # Receptive fields are measured (`models.receptive_field`): in LR pixels for FSRCNN, in HR pixels
-# for SRCNN. The last column times each network (`predict_on_batch`, median of five) on the same
-# 120×120 LR image (360×360 output) on this machine, whose CPU may be shared with other work.
+# for SRCNN. The last column times each network (`models.forward_seconds`: `predict_on_batch`,
+# median of five) on the same 120×120 LR image (360×360 output) on this machine, whose CPU may be
+# shared with other work.
 
 # %%
-def seconds_per_image(network, input_image, repeats=5):
-    """Median wall time of a forward pass, after one warm-up call that builds the graph."""
-    network.predict_on_batch(input_image)
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        network.predict_on_batch(input_image)
-        timings.append(time.perf_counter() - start)
-    return float(np.median(timings))
-
-
 lr_input = np.random.default_rng(0).uniform(0, 1, (1, 120, 120, 1)).astype("float32")
 upsampled_input = resize.imresize(lr_input, scale=SCALE)  # what SRCNN takes instead
 networks = {"SRCNN 9-5-5": (models.srcnn(), upsampled_input),
@@ -146,14 +143,14 @@ costs, timings = {}, {}
 print(f"{'network':<12} {'parameters':>10} {'MACs/output px':>15} {'receptive field':>20} {'ms per image':>13}")
 for label, (network, network_input) in networks.items():
     costs[label] = models.model_cost(network, network_input.shape[1:3])
-    timings[label] = seconds_per_image(network, network_input)
+    timings[label] = models.forward_seconds(network, network_input)
     radius = models.receptive_field(network)
     unit = "HR" if network_input is upsampled_input else "LR"
     print(f"{label:<12} {costs[label].parameters:>10,} {costs[label].macs_per_output_pixel:>15,.0f} "
           f"{f'{2 * radius + 1}x{2 * radius + 1} {unit} px':>20} {1000 * timings[label]:>13.1f}")
 
 body = keras.Model(model.input, model.get_layer("deconvolution").input)  # FSRCNN without its last layer
-deconvolution_time_share = 1 - seconds_per_image(body, lr_input) / timings["FSRCNN"]
+deconvolution_time_share = 1 - models.forward_seconds(body, lr_input) / timings["FSRCNN"]
 deconvolution_macs = sum(macs for op, macs in costs["FSRCNN"].macs_by_op.items() if "deconvolution" in op)
 print(f"\nSRCNN / FSRCNN: {costs['SRCNN 9-5-5'].macs / costs['FSRCNN'].macs:.0f}x the MACs, "
       f"{timings['SRCNN 9-5-5'] / timings['FSRCNN']:.1f}x the time measured here. FSRCNN's deconvolution: "
@@ -193,7 +190,8 @@ TRAINING_IMAGES = "embedded" if QUICK else list(recipe.data)  # full: the recipe
 STEPS_PER_EPOCH = 5 if QUICK else recipe.steps_per_epoch
 MINUTES = 0.5 if QUICK else 60
 VALIDATION_LIMIT = 2 if QUICK else None  # first images of Set5 validated after every epoch; None: all five
-RUN_DIR = Path(tempfile.mkdtemp(prefix="notebook_fsrcnn_quick_")) if QUICK else Path("../runs/notebook_fsrcnn_x3")
+RUN_DIR = (Path(tempfile.mkdtemp(prefix="notebook_fsrcnn_quick_")) if QUICK
+           else train.run_directory("notebook_fsrcnn", SCALE))  # runs/ in this folder, or $SRLIB_RUNS
 SEED = 0
 print(recipe)
 
@@ -234,7 +232,7 @@ for scale in [2, 4]:  # the other scales: shipped weights only (None when the ma
     shipped = train.shipped_weights(f"fsrcnn_x{scale}")
     if shipped is not None:
         evaluated[scale] = shipped
-evaluated[SCALE] = train.shipped_or_trained(f"fsrcnn_x{SCALE}", saver, model, QUICK, "embedded" if QUICK else "+".join(recipe.data))
+evaluated[SCALE] = train.shipped_or_trained(f"fsrcnn_x{SCALE}", saver, model, QUICK, TRAINING_IMAGES)
 
 results = {}
 for scale, weights in sorted(evaluated.items()):
@@ -302,7 +300,8 @@ print(evaluate.format_table(transfer_results))
 # Whether fine-tuning the body too does better is exercise 2.
 #
 # ## Published vs ours
-# The paper's FSRCNN row (91 training images, Set5 only) next to ours and bicubic's, measured
+# The paper's FSRCNN row for the 91 training images (`published.json` carries its Set5 figure)
+# next to ours and bicubic's, measured
 # under the same protocol. "images" says whether a row covers the whole set: a mean over two
 # images is not comparable with a table. Rows marked *transfer* are the deconvolution-only
 # fine-tunes of section 7.
@@ -333,10 +332,10 @@ print(evaluate.published_vs_ours("fsrcnn", [(ours, bicubic, source) for _, sourc
 #   4,537 weights per new scale.
 # * A gap to the published row is expected from the budget: one or two CPU hours of Adam on
 #   48×48 patches against the paper's SGD to convergence with a 19-fold augmented set. The second
-#   hour of the shipped weights bought 0.23 dB on Set5 (32.45 to 32.68 dB), still 0.38 dB short.
-#   A fresh hour of the current recipe at a rate of 5·10⁻⁴ (310,500 steps, measured 2026-12-02 and
-#   not published) reached 32.48 dB: on two CPU cores the project's target for one hour of
-#   training, 32.80 dB, is out of this recipe's reach.
+#   hour of the shipped weights bought 0.23 dB on Set5 ×3 (32.45 to 32.68 dB), still 0.38 dB
+#   short. A fresh hour of the recipe with its rate lowered to 5·10⁻⁴ (310,500 steps, not shipped)
+#   reached 32.48 dB. Both earlier results are recorded in `checkpoints/README.md` (runs not
+#   shipped).
 
 # %%
 print(f"* Evaluated at x{SCALE}: {evaluated[SCALE].description}.")

@@ -42,10 +42,15 @@ if importlib.util.find_spec("srlib") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "srlib-repo"], check=True)
     import site
     site.main()  # pick up the editable install without restarting the kernel
+    from importlib.metadata import version
+    stale = [name for name in ("numpy", "tensorflow", "keras")
+             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    if stale:  # the runtime imported them before pip replaced them with the pinned versions
+        raise RuntimeError(f"pip replaced {', '.join(stale)}, already imported: restart the runtime "
+                           "(Colab: Runtime > Restart session) and run the notebook again")
 
 # %%
 import tempfile
-import time
 from pathlib import Path
 
 import keras
@@ -130,24 +135,13 @@ print(f"receptive field: {2 * models.receptive_field(model) + 1} x {2 * models.r
 # other work, not the paper's GPU).
 
 # %%
-def seconds_per_image(network, input_image, repeats=3):
-    """Median wall time of a forward pass, after one warm-up call that builds the graph."""
-    network.predict_on_batch(input_image)
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        network.predict_on_batch(input_image)
-        timings.append(time.perf_counter() - start)
-    return float(np.median(timings))
-
-
 lr_frame = np.random.default_rng(0).uniform(0, 1, (1, 360, 640, 1)).astype("float32")
 print(f"{'network':<12} {'parameters':>10} {'MACs/output px':>15} {'GMACs per 1080p frame':>22} {'ms per frame':>13}")
 frame_costs, frame_timings = {}, {}
 for label, network in [("SRCNN 9-5-5", models.srcnn()), ("FSRCNN", models.fsrcnn(SCALE)), ("ESPCN", model)]:
     input_size = (1080, 1920) if label.startswith("SRCNN") else (360, 640)  # SRCNN takes the upsampled frame
     frame_costs[label] = models.model_cost(network, input_size)
-    frame_timings[label] = None if label.startswith("SRCNN") else seconds_per_image(network, lr_frame)
+    frame_timings[label] = None if label.startswith("SRCNN") else models.forward_seconds(network, lr_frame, repeats=3)
     timed = "-" if frame_timings[label] is None else f"{1000 * frame_timings[label]:.0f}"
     print(f"{label:<12} {frame_costs[label].parameters:>10,} {frame_costs[label].macs_per_output_pixel:>15,.0f} "
           f"{frame_costs[label].macs / 1e9:>22.1f} {timed:>13}")
@@ -165,7 +159,8 @@ print(f"ESPCN on this machine: {1 / frame_timings['ESPCN']:.1f} frames per secon
 #   10⁻³ halved every 75,000 steps, MSE, batches of 32 random 48×48 HR patches (16×16 LR, Y) from
 #   the 291 images (T91 + BSD200: more than the paper's 91, fewer than its ImageNet model's),
 #   500 steps per epoch, one hour on 2 CPU cores (about 385,000 steps; batches of 16 keep the
-#   two cores half idle and reached 0.08 dB less in the same hour). The same recipe from a shell:
+#   two cores half idle and reached 0.08 dB less on Set5 ×3 in the same hour, Y-PSNR under the
+#   protocol). The same recipe from a shell:
 #   `python -m srlib train --model espcn --scale 3 --minutes 60`, then
 #   `python -m srlib publish --model espcn --scale 3` copies the last epoch to `checkpoints/`
 #   (the shipped weights section 6 uses when they exist).
@@ -186,7 +181,8 @@ TRAINING_IMAGES = "embedded" if QUICK else list(recipe.data)  # full: the recipe
 STEPS_PER_EPOCH = 5 if QUICK else recipe.steps_per_epoch
 MINUTES = 0.5 if QUICK else 60
 VALIDATION_LIMIT = 2 if QUICK else None  # first images of Set5 validated after every epoch; None: all five
-RUN_DIR = Path(tempfile.mkdtemp(prefix="notebook_espcn_quick_")) if QUICK else Path("../runs/notebook_espcn_x3")
+RUN_DIR = (Path(tempfile.mkdtemp(prefix="notebook_espcn_quick_")) if QUICK
+           else train.run_directory("notebook_espcn", SCALE))  # runs/ in this folder, or $SRLIB_RUNS
 SEED = 0
 print(recipe)
 
@@ -216,13 +212,15 @@ plt.show()
 # %% [markdown]
 # ## 6. Evaluation under the protocol
 # Shipped weights, when `checkpoints/manifest.json` lists them, were made by the CPU recipe and
-# are evaluated on all of Set5 and Set14 (cheap for a model this small). Without them, the
+# are evaluated on all of Set5 and Set14 (cheap for a model this small). The shipped ESPCN is the
+# better of two whole runs by Set5 (batches of 32 against 16: `checkpoints/README.md`), so its
+# Set5 figure is slightly optimistic; Set14 played no part in that choice. Without them, the
 # model trained above is evaluated: its best epoch by validation PSNR (chosen on Set5, so its
 # Set5 number is slightly optimistic; Set14 played no part), on two images per set in quick mode.
 # `train.shipped_or_trained` makes that choice and describes the weights it chose.
 
 # %%
-evaluation = train.shipped_or_trained(f"espcn_x{SCALE}", saver, model, QUICK, "embedded" if QUICK else "+".join(recipe.data))
+evaluation = train.shipped_or_trained(f"espcn_x{SCALE}", saver, model, QUICK, TRAINING_IMAGES)
 evaluated_model, model_description, evaluation_limit = evaluation.model, evaluation.description, evaluation.limit
 print("Evaluating", model_description)
 
@@ -250,7 +248,7 @@ plt.show()
 # ## Published vs ours
 # The paper's 91-image row next to ours and bicubic's, measured under the same protocol.
 # "images" says whether a row covers the whole set: a mean over two images is not comparable with
-# a table. The paper reports no Set14 ×3 number for its 91-image model.
+# a table. `published.json` carries no Set14 ×3 figure for the paper's 91-image model.
 
 # %%
 print(evaluate.PROTOCOL)

@@ -11,7 +11,8 @@
 # the residual of a bicubic upscale, trained with a learning rate of 0.1 held in check by
 # *adjustable gradient clipping*, one model for ×2, ×3 and ×4 trained on 291 images (the 91
 # images plus 200 from BSD): **Set5 37.53 / 33.66 / 31.35 dB** at ×2 / ×3 / ×4, against
-# 36.66 / 32.75 / 30.48 for SRCNN (ImageNet) and 33.66 / 30.39 / 28.42 for bicubic.
+# 36.66 / 32.75 / 30.48 for SRCNN (ImageNet) and 33.66 / 30.39 / 28.42 for bicubic (Y-PSNR, MATLAB
+# bicubic LR, `scale` pixels shaved).
 #
 # **Time.** Quick mode (`SRLIB_QUICK=1`, used by the test suite): about a minute on 2 CPU
 # cores, with a *small* VDSR (6 layers of 32 filters) trained for a few steps (shipped weights,
@@ -37,6 +38,12 @@ if importlib.util.find_spec("srlib") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "srlib-repo"], check=True)
     import site
     site.main()  # pick up the editable install without restarting the kernel
+    from importlib.metadata import version
+    stale = [name for name in ("numpy", "tensorflow", "keras")
+             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    if stale:  # the runtime imported them before pip replaced them with the pinned versions
+        raise RuntimeError(f"pip replaced {', '.join(stale)}, already imported: restart the runtime "
+                           "(Colab: Runtime > Restart session) and run the notebook again")
 
 # %%
 import dataclasses
@@ -135,8 +142,9 @@ print(f"a 1920x1080 output: {full_hd / 1e12:.2f} TMACs per frame, at every scale
 # converge in a few hours. A deep plain network's gradients then explode. Clipping each
 # gradient component to `[−θ, θ]` would fix that but makes the step `lr·θ` vanish as the learning
 # rate is lowered; the paper's *adjustable* clipping clips to `[−θ/γ, θ/γ]`, `γ` being the current
-# learning rate, so no parameter moves by more than `θ` in one step, whatever `γ`. At a constant
-# rate it is Keras' `clipvalue=θ / γ`.
+# learning rate, so the gradient term of each update, `γ` times the clipped gradient, is at most
+# `θ` per parameter whatever `γ` (momentum 0.9 can still add up to about ten such terms). At a
+# constant rate it is Keras' `clipvalue=θ / γ`.
 #
 # Below: the same 20-layer network (16 filters here, to keep the cell short), the same
 # multi-scale batches, three optimizers: plain SGD at 0.1, SGD at 0.1 with adjustable clipping
@@ -183,7 +191,9 @@ for label, make_optimizer in optimizers.items():
     ending = f"{losses[-1]:.4g}" if np.isfinite(losses[-1]) else "not finite (diverged)"
     print(f"{label}: loss after {len(losses)} steps {ending}")
 plt.title("VDSR 20 layers x 16 filters: the first steps at a high learning rate")
-plt.xlabel("step"); plt.ylabel("MSE, running mean (log scale)"); plt.legend(fontsize=8)
+plt.xlabel("step")
+plt.ylabel("MSE, running mean (log scale)")
+plt.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
@@ -230,8 +240,10 @@ plt.show()
 #   `python -m srlib train --model vdsr --scale 2 3 4 --minutes 180`, then
 #   `python -m srlib publish --model vdsr --scale 2 3 4` copies the last epoch to `checkpoints/`
 #   (the shipped weights section 7 uses when they exist; the shipped `vdsr_x234` had 130 of the
-#   180 minutes in one run in mixed bfloat16, below, which doubles the steps per hour on this
-#   CPU, with the rate halved every 5,000 steps instead of 2,000, as its description there says;
+#   180 minutes in one run in mixed bfloat16, below: 38,500 steps in 130 minutes, about 2.7 times
+#   our float32 runs' steps per hour on that CPU (`benchmarks/mixed_precision.py` measures 2.03× for
+#   a bare training step), with the rate halved every 5,000 steps instead of 2,000, as its
+#   description there says;
 #   52 more minutes from those weights gained at most 0.03 dB on Set5 and were not shipped).
 #   **This notebook's full setting** runs the
 #   same recipe for one hour, with 250-step epochs so that the curves have a few points; raise
@@ -266,7 +278,8 @@ MODEL_ARGUMENTS = {"depth": 6, "filters": 32} if QUICK else {}  # quick: a small
 STEPS_PER_EPOCH = 5 if QUICK else 250  # the CLI recipe: 500
 MINUTES = 0.5 if QUICK else 60  # the CLI recipe: 180
 VALIDATION_LIMIT = 2 if QUICK else None  # first images of Set5 validated after every epoch; None: all five
-RUN_DIR = Path(tempfile.mkdtemp(prefix="notebook_vdsr_quick_")) if QUICK else Path("../runs/notebook_vdsr_x234")
+RUN_DIR = (Path(tempfile.mkdtemp(prefix="notebook_vdsr_quick_")) if QUICK
+           else train.run_directory("notebook_vdsr", "234"))  # runs/ in this folder, or $SRLIB_RUNS
 SEED = 0
 
 # %% [markdown]
@@ -377,7 +390,8 @@ print(evaluate.published_vs_ours("vdsr", [(results[dataset_name, scale, "vdsr"],
 #   10⁻³ with `clipnorm=0.4`; section 3 shows what each does in the first steps (below).
 # * A gap to the published row is expected from the budget: the paper trained on 9,960 batches
 #   of 64 patches of 41×41 with SGD; the CPU recipe gets about 6,500 batches of 16 patches of
-#   48×48 an hour on 2 CPU cores in float32 (twice that in mixed bfloat16) (the count for the evaluated model is below).
+#   48×48 an hour on 2 CPU cores in float32 (the shipped run made about 17,700 an hour in mixed
+#   bfloat16); the count for the evaluated model is below.
 
 # %%
 if QUICK:

@@ -46,6 +46,12 @@ if importlib.util.find_spec("srlib") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "srlib-repo"], check=True)
     import site
     site.main()  # pick up the editable install without restarting the kernel
+    from importlib.metadata import version
+    stale = [name for name in ("numpy", "tensorflow", "keras")
+             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    if stale:  # the runtime imported them before pip replaced them with the pinned versions
+        raise RuntimeError(f"pip replaced {', '.join(stale)}, already imported: restart the runtime "
+                           "(Colab: Runtime > Restart session) and run the notebook again")
 
 # %%
 import tempfile
@@ -178,7 +184,8 @@ STUDY_MINUTES = 0.02 if QUICK else 5  # sections 5 and 6: each interpolation and
 VALIDATION_LIMIT = 1 if QUICK else None  # first images of Set5 validated after every epoch; None: all five
 EVALUATION_LIMIT = 1 if QUICK else None  # first images of Set5 and Set14 in the final tables; None: all
 TIMING_STEPS, TIMING_ROUNDS = (10, 3) if QUICK else (25, 7)  # section 3
-RUN_ROOT = Path(tempfile.mkdtemp(prefix="notebook_sp_vdsr_quick_")) if QUICK else Path("../runs/notebook_sp_vdsr_x2")
+RUN_ROOT = (Path(tempfile.mkdtemp(prefix="notebook_sp_vdsr_quick_")) if QUICK
+            else train.run_directory("notebook_sp_vdsr", 2))  # runs/ in this folder, or $SRLIB_RUNS
 SEED = 0
 print(recipe)
 
@@ -217,13 +224,9 @@ print(sp_vdsr_benchmark.report(timing))
 
 # %%
 def compiled(name, loss=None, **model_arguments):
-    """`models.build(name, SCALE)` compiled as `train.compiled_model` does, with any loss (default MSE)."""
+    """`train.compiled_model(name, SCALE, recipe)`, with any loss (None: the recipe's MSE)."""
     keras.utils.set_random_seed(SEED)  # the same initial weights for every run of the same network
-    network = models.build(name, SCALE, **model_arguments)
-    schedule = training.step_decay(recipe.learning_rate, 0.5, recipe.decay_every_steps)
-    network.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=recipe.clipnorm),
-                    loss=loss if loss is not None else losses.MSELoss())
-    return network
+    return train.compiled_model(name, SCALE, recipe, loss=loss, **model_arguments)
 
 
 def train_for(run_name, network, minutes, upsampled_input=False):
@@ -318,9 +321,14 @@ print(f"Lanczos-3 over bilinear base: Set5 {lanczos_over_bilinear['Set5']:+.3f} 
 # ## 6. Which loss
 # SP-VDSR with a Lanczos-3 base trained with four losses from `srlib.losses`, equal training
 # time each: MSE (what PSNR measures), `GradientSensitiveLoss` (MSE split into edge and flat parts
-# by a Sobel mask of the target, both weighted 1), `SSIMLoss` (1 − SSIM, 11×11 Gaussian window)
+# by a Sobel mask `M` of the target, both weighted 1), `SSIMLoss` (1 − SSIM, 11×11 Gaussian window)
 # and `MixL1MSSSIMLoss` (0.84 · (1 − MS-SSIM) + 0.16 · L1, Zhao et al. 2017). The MSE run is
 # section 5's Lanczos-3 run.
+#
+# With both weights 1 the gradient-sensitive loss is `mean((M² + (1 − M)²) · error²)`: MSE with
+# each pixel's squared error weighted between 0.5 (mid-strength edges, `M = 0.5`) and 1 (flat
+# areas and the strongest edges). At these weights it is a mildly reweighted MSE and should land
+# near it; favouring edges takes `edge_weight > 1` (exercise 4).
 #
 # MS-SSIM compares the images on a pyramid of 2×2 average poolings, and its coarsest level must
 # still hold one 11×11 window: `11 · 2^(levels − 1)` pixels, 176 for the standard five levels.
@@ -443,15 +451,16 @@ print(f"{'Lanczos-3 over bilinear base (dB)':<44} {CLAIMS['lanczos_over_bilinear
 #   overheads (Python, the optimizer update, the input pipeline) do not shrink with the MACs.
 #   The claim's machine is not known to us. On another 2-core AMD EPYC, one where TensorFlow runs
 #   its own kernels instead of oneDNN (no AVX-512), `benchmarks/sp_vdsr.py` measured 3.29× at
-#   48×48 and 2.77× at 96×96 (2026-12-03): the claimed 3× there, 1.46× and 2.03× on the first.
+#   48×48 and 2.77× at 96×96 (2026-12-03): the claimed 3× there, where the AVX-512 EPYC of the
+#   run below (oneDNN on) measured 1.46× and 2.03×.
 #
-# **One full run of this notebook** (2026-12-02, 2 cores of an AMD EPYC, nothing else running,
-# 62 minutes) printed: the FIR ranking as claimed on Set5 and Set14 (Lanczos-3 34.28 > bicubic
+# **One full run of this notebook** (2026-12-02, 2 cores of an AMD EPYC with AVX-512, nothing else
+# running, 62 minutes; recorded in `notebooks/README.md`, Full runs on record) printed: the FIR ranking as claimed on Set5 and Set14 (Lanczos-3 34.28 > bicubic
 # 33.65 > Mitchell 32.77 > bilinear 32.23 > box 30.84 dB on Set5); VDSR 5×8 at 1.33× SP-VDSR's
 # time per step in this run (2.12× by the mean; `benchmarks/sp_vdsr.py`, run on its own the same
 # day, measured 1.46×: README, Speed), not 3×, against 3.47× the MACs; after 10 minutes each
 # (84,000 against 62,000 steps) SP-VDSR 36.29 / 32.13 dB and VDSR 36.23 / 32.10 dB on Set5 / Set14,
-# higher as claimed but by 0.05 dB, not 3.36; a Lanczos-3 base +0.262 dB (Set5) and +0.193 dB
+# higher as claimed but by 0.06 dB (Set5) and 0.03 dB (Set14), not 3.36; a Lanczos-3 base +0.262 dB (Set5) and +0.193 dB
 # (Set14) over bilinear, claimed +0.364; after 5 minutes each, MSE gave the highest PSNR (36.25 dB
 # on Set5) and the SSIM loss the highest SSIM (0.9515). Your run's numbers will differ a little.
 
@@ -512,6 +521,9 @@ for dataset_name in ["Set5", "Set14"]:
 #    those 2 channels to 4 (its kernel is dense, zeros included), then depth-to-space. Then count
 #    the MACs that do work: each Lanczos-3 ×2 phase has 6 non-zero taps per axis. What share of
 #    the dense count is multiplications by zero? Check the dense count below.
+# 4. **Edges first.** Train `compiled("sp_vdsr", loss=losses.GradientSensitiveLoss(edge_weight=4.0))`
+#    for `STUDY_MINUTES` (`train_for` with a new run name) and evaluate it as section 6 does.
+#    Predict first: does weighting edges four times raise SSIM, PSNR, both or neither against MSE?
 
 # %%
 # Check for exercise 3: fill in your count of MACs per output pixel and run this cell.

@@ -9,7 +9,8 @@
 # **The claim we check.** Ledig, Theis, Huszár, Caballero, Cunningham, Acosta, Aitken, Tejani,
 # Totz, Wang and Shi, *Photo-Realistic Single Image Super-Resolution Using a Generative
 # Adversarial Network* (CVPR 2017): at ×4, **SRResNet reaches Set5 32.05 dB** (MSE, the best PSNR
-# of its time) while **SRGAN scores 29.40 dB**, barely above bicubic's 28.42, yet SRGAN wins the
+# of its time) while **SRGAN scores 29.40 dB**, barely above bicubic's 28.42 (Y-PSNR, MATLAB
+# bicubic LR, 4 pixels shaved, as the paper measures), yet SRGAN wins the
 # **mean opinion score** by a wide margin: raters preferred its sharp, invented textures to
 # SRResNet's smooth averages. PSNR falls because the losses ask for something else: the MSE
 # optimum is the mean of all plausible HR images (blurred), while the VGG54 feature loss and the
@@ -49,6 +50,12 @@ if importlib.util.find_spec("srlib") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "srlib-repo"], check=True)
     import site
     site.main()  # pick up the editable install without restarting the kernel
+    from importlib.metadata import version
+    stale = [name for name in ("numpy", "tensorflow", "keras")
+             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    if stale:  # the runtime imported them before pip replaced them with the pinned versions
+        raise RuntimeError(f"pip replaced {', '.join(stale)}, already imported: restart the runtime "
+                           "(Colab: Runtime > Restart session) and run the notebook again")
 
 # %%
 import dataclasses
@@ -105,14 +112,16 @@ CONTENT_LAYER = "vgg54"  # SRGAN's VGG54 = block5_conv4 (exercise 3); "mse" with
 LEARNING_RATE = train_gan.GAN_RECIPE.learning_rate  # Adam 1e-4 for both players, the paper's first 10^5 GAN steps
 EVALUATION_LIMIT = 2 if QUICK else None  # images per set in the final table (notebook-trained weights)
 EVALUATION_SETS = ["Set5"] if QUICK else ["Set5", "Set14"]
-RUN_ROOT = Path(tempfile.mkdtemp(prefix="notebook_srgan_quick_")) if QUICK else Path("../runs/notebook_srgan")
+RUN_ROOT = (Path(tempfile.mkdtemp(prefix="notebook_srgan_quick_")) if QUICK
+            else train.run_directory("notebook_srgan", 4))  # runs/ in this folder, or $SRLIB_RUNS
 SEED = 0
 print(srresnet_recipe)
 
 # %% [markdown]
 # ## 1. The generator
 # `models.srresnet(scale=4, channels=3, num_blocks, filters)`: `conv 9×9`–PReLU, residual blocks
-# (`conv–BN–PReLU–conv–BN` + identity), a long skip, then two `SubPixelConv2D(2)`–PReLU stages
+# (`conv–BN–PReLU–conv–BN` + identity), `conv 3×3`–BN and the long skip around the blocks, then
+# two `SubPixelConv2D(2)`–PReLU stages
 # (initialised with ICNR, see notebook 04) and a `conv 9×9` to RGB. Everything before the
 # upscaling runs at LR resolution. The paper's network has 16 blocks of 64 filters (1.55 M
 # parameters); quick mode uses a toy one.
@@ -124,7 +133,8 @@ print(srresnet_recipe)
 # pixel shuffles; on 2 CPU cores that took longer than our budget. Measured with `python -m srlib
 # train --model srresnet --scale 4 --model-argument num_blocks=8` (T91+BSD200, the recipe below),
 # Set5 ×4 Y-PSNR under the protocol: 3,000 steps of the paper's network reached 27.98 dB, still
-# under bicubic's 28.42, where the same network with the skip measured 29.21 dB after 500 steps.
+# under bicubic's 28.42, where the same network with the skip measured 29.21 dB after 500 steps
+# (both in `checkpoints/README.md`, Runs not shipped).
 # Set `INTERPOLATION_SKIP = None` for the paper's.
 
 # %%
@@ -276,7 +286,8 @@ axes[0].set(title="Phase 1: SRResNet (MSE)", xlabel="epoch", ylabel="MSE", yscal
 psnr_axis = axes[0].twinx()
 psnr_axis.plot(epochs, pretrain_history["val_psnr"], "s--", color="tab:red", label="Set5 val PSNR")
 psnr_axis.set_ylabel("Set5 Y-PSNR (dB)")
-axes[0].legend(loc="upper left"), psnr_axis.legend(loc="upper right")
+axes[0].legend(loc="upper left")
+psnr_axis.legend(loc="upper right")
 epochs = np.arange(1, len(gan_history["d_loss"]) + 1)
 for name, style in [("d_loss", "o-"), ("adversarial_loss", "o-"), ("content_loss", "o-"), ("g_loss", "x--")]:
     axes[1].plot(epochs, gan_history[name], style, label=name)  # g_loss dashed: it may lie on one of its terms

@@ -27,7 +27,8 @@
 #
 # **Time.** Quick mode (`SRLIB_QUICK=1`, used by the test suite): about a minute on 2 CPU cores
 # (one model in four modes, the others in float16, files in a temporary folder). Full settings:
-# every model in every mode, written to `../outputs/tflite/`, about two minutes.
+# every model in every mode, written to `outputs/tflite/` beside the notebook, two to six minutes
+# (measured on two kinds of 2-core AMD EPYC: `notebooks/README.md`).
 
 # %% [markdown]
 # ## Setup
@@ -48,6 +49,12 @@ if importlib.util.find_spec("srlib") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "srlib-repo"], check=True)
     import site
     site.main()  # pick up the editable install without restarting the kernel
+    from importlib.metadata import version
+    stale = [name for name in ("numpy", "tensorflow", "keras")
+             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    if stale:  # the runtime imported them before pip replaced them with the pinned versions
+        raise RuntimeError(f"pip replaced {', '.join(stale)}, already imported: restart the runtime "
+                           "(Colab: Runtime > Restart session) and run the notebook again")
 
 # %%
 import collections
@@ -64,7 +71,6 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
-from tensorflow.lite.python import schema_py_generated as tflite_schema  # the .tflite flatbuffer's types
 
 import srlib
 from srlib import data, datasets, export, gpu_check, inference, models, plots, resize, train
@@ -72,7 +78,7 @@ from srlib import data, datasets, export, gpu_check, inference, models, plots, r
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
 TILE = (64, 64)  # input tile of every export: 64x64 LR in, 192x192 out at x3
 # (pre-upsampling models take HR-sized tiles, which must hold whole LR pixels: 63x63 at x3)
-OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="notebook_tflite_quick_")) if QUICK else Path("../outputs/tflite")
+OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="notebook_tflite_quick_")) if QUICK else Path("outputs/tflite")
 OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
 LATENCY_RUNS = 10 if QUICK else 30
 print(f"srlib {srlib.__version__}, TensorFlow {tf.__version__}, Keras {keras.__version__}, "
@@ -189,7 +195,9 @@ for label, each in exported_models.items():
 # * `dynamic_int8`: int8 weights, float activations: a CPU mode (hybrid kernels mix int8 weights with
 #   float activations);
 # * `int8`: int8 weights and activations, calibrated on 64 crops of the embedded photos, float32 in and
-#   out (`QUANTIZE`/`DEQUANTIZE` at the ends): for CPUs and NPUs; the GPU's float path rejects it.
+#   out (`QUANTIZE`/`DEQUANTIZE` at the ends): for CPUs and NPUs. The GPU delegate takes it on its
+#   quantized path, on by default, where it computes in floating point on dequantized values: int8
+#   saves file size there, not arithmetic.
 #
 # One export first, to read a card: the size of the file, the tile, the cost, the receptive field
 # (the overlap tiles need, and the share of each tile that overlap wastes), the CPU latency per tile
@@ -205,7 +213,10 @@ print(export.format_model_card(card))
 
 # %% [markdown]
 # Every model in every mode (quick mode: the first model in all four, the others in float16). The
-# file name says the model and the mode.
+# file name says the model and the mode. Each model gets its default tile,
+# `export.default_tile_shape(model, scale)`: 64×64, or four times the context when that is larger
+# (so that at least half of each tile's side is kept), in whole LR pixels for the pre-upsampling
+# models, whose tiles are HR-sized: 63×63 for SRCNN at ×3, 80×80 for VDSR at ×2.
 
 # %%
 cards = {}
@@ -215,11 +226,9 @@ for label, each in exported_models.items():
         if (label, mode) == (demo_label, "float16"):
             cards[label, mode] = card  # exported above
             continue
-        with quiet_converter():
-            pre_upsampling = models.MODELS[each.name].input == "upsampled"
-            tile = tuple(size - size % each.scale for size in TILE) if pre_upsampling else TILE
+        with quiet_converter():  # tile_shape=None: export.default_tile_shape (see the markdown above)
             cards[label, mode] = export.export_tflite(each.model, OUTPUT_DIR / f"{label}_{mode}.tflite",
-                                                      tile_shape=tile, mode=mode, scale=each.scale, name=label,
+                                                      tile_shape=None, mode=mode, scale=each.scale, name=label,
                                                       latency_runs=LATENCY_RUNS)
         print(export.format_model_card(cards[label, mode]), end="\n\n")
 
@@ -238,7 +247,10 @@ print("exit code:", exit_code)
 # %% [markdown]
 # All exports. `int8` files fail the float path by construction (int8 activations,
 # `QUANTIZE`/`DEQUANTIZE`); the last column applies the quantized path's rules instead
-# (`quantized_ok=True`: the app enables `TFLITE_GPU_EXPERIMENTAL_FLAGS_ENABLE_QUANT`).
+# (`quantized_ok=True`). `TfLiteGpuDelegateOptionsV2Default()` sets
+# `TFLITE_GPU_EXPERIMENTAL_FLAGS_ENABLE_QUANT`, so the quantized path is what an app gets unless it
+# clears that flag; the check defaults to the float path because it is the stricter of the two: a
+# file that passes it runs either way.
 # `dynamic_int8` files pass: their activations are float and their int8 weights constants; the
 # board (section 8) has the last word on those.
 
@@ -267,12 +279,13 @@ class ReshapePixelShuffle(keras.layers.Layer):
         super().__init__(**kwargs)
         self.scale = scale
 
-    def call(self, x):
-        s = self.scale
-        _, height, width, channels = keras.ops.shape(x)
-        x = keras.ops.reshape(x, (-1, height, width, s, s, channels // (s * s)))  # rank 6
-        x = keras.ops.transpose(x, (0, 1, 3, 2, 4, 5))  # (N, H, s, W, s, C)
-        return keras.ops.reshape(x, (-1, height * s, width * s, channels // (s * s)))
+    def call(self, features):
+        scale = self.scale
+        _, height, width, channels = keras.ops.shape(features)
+        output_channels = channels // (scale * scale)
+        features = keras.ops.reshape(features, (-1, height, width, scale, scale, output_channels))  # rank 6
+        features = keras.ops.transpose(features, (0, 1, 3, 2, 4, 5))  # (N, H, scale, W, scale, C)
+        return keras.ops.reshape(features, (-1, height * scale, width * scale, output_channels))
 
 
 probe = np.random.default_rng(0).uniform(size=(1, 5, 7, 9)).astype("float32")
@@ -344,7 +357,7 @@ for label in labels:
                                    for mode in export.EXPORT_MODES))
 for (label, mode), each in cards.items():  # dynamic_int8 quantizes only weight tensors of >= 1,024 elements
     weights = gpu_check.read_tflite(each.path).subgraphs[0].tensors
-    if mode == "dynamic_int8" and not any(tensor.type == tflite_schema.TensorType.INT8 for tensor in weights):
+    if mode == "dynamic_int8" and not any(gpu_check.tensor_type_name(tensor) == "INT8" for tensor in weights):
         print(f"{label} dynamic_int8: no int8 weights at all (every kernel is under 1,024 elements): a float32 file")
 
 # %%
@@ -635,14 +648,15 @@ print(f"tiling ({demo_label}, 64x64 tiles): overlap auto ({radius}) max differen
 # * srlib's ESPCN, FSRCNN and SP-VDSR export to batch-1, fixed-tile files of builtin ops that pass
 #   every rule of the offline check in float32 and float16 (the test suite checks every srlib model
 #   in both): pixel shuffles are `DEPTH_TO_SPACE`, FSRCNN's transposed convolution carries no
-#   activation, SP-VDSR's Lanczos-3 is strided slices, a concatenation and convolutions. The offline
+#   activation, SP-VDSR's Lanczos-3 is strided slices, a concatenation, convolutions and a `DEPTH_TO_SPACE`. The offline
 #   check is not the device: only `benchmark_model` on the board confirms `N out of N` nodes
 #   delegated, and only it measures the speed.
 # * The same network written with a rank-6 reshape/transpose pixel shuffle converts without complaint
 #   and computes the same function, but fails the check (rank 6, `TRANSPOSE` version 6); a bicubic
 #   resize has no builtin (Flex op), and a free batch dimension leaves `-1` in every shape signature.
 # * int8 files fail the delegate's float path by construction; they are for CPUs, NPUs or the
-#   delegate's quantized path.
+#   delegate's quantized path (on unless the app clears `TFLITE_GPU_EXPERIMENTAL_FLAGS_ENABLE_QUANT`),
+#   where the GPU still computes in floating point.
 # * Tiles that overlap by the receptive-field radius reproduce the whole-image output to float
 #   rounding; without overlap every tile edge is a seam. The overlap costs compute: the card's tiling
 #   overhead.
