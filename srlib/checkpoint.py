@@ -193,6 +193,7 @@ class CheckpointSaver:
         if mode not in ("min", "max"):
             raise ValueError(f"`mode` must be 'min', 'max' or 'auto', got {mode!r}")
         self.keep_last, self.monitor, self.mode = keep_last, monitor, mode
+        self._warned_missing_monitor = False
         self.epoch = self.step = self.best = None
         self.history = {}
         os.makedirs(self.directory, exist_ok=True)
@@ -291,9 +292,12 @@ class CheckpointSaver:
         if self.monitor is None:
             return None
         if self.monitor not in metrics:
-            if metrics:
+            # Once per saver: a validation every few epochs leaves it out of the other epochs.
+            if metrics and not self._warned_missing_monitor:
+                self._warned_missing_monitor = True
                 warnings.warn(f"monitor {self.monitor!r} is not among the metrics passed to save() "
-                              f"({sorted(metrics)}), so this checkpoint cannot become the best one")
+                              f"({sorted(metrics)}), so this checkpoint cannot become the best one (expected on "
+                              "epochs a validation every few epochs skips; warned once)")
             return self.best
         value = metrics[self.monitor]
         previous = None if self.best is None else self.best["value"]
@@ -455,6 +459,24 @@ class CheckpointSaver:
         return f"ckpt-{committed[-1]:06d}" if committed else "no checkpoint"
 
 
+def _appended(history, logs):
+    """``history`` with one more epoch: ``logs``' values, and None for a metric the epoch did not log.
+
+    Every list keeps one entry per epoch, so that a metric measured every few epochs
+    (:class:`srlib.training.ProtocolValidation` with ``every > 1``) stays aligned with the
+    epochs and with ``wall_time_s``.
+    """
+    logs = logs or {}
+    epochs = max((len(values) for values in history.values()), default=0)
+    appended = {}
+    for name in [*history, *(name for name in logs if name not in history)]:
+        values = list(history.get(name, []))
+        values += [None] * (epochs - len(values))  # a metric logged for the first time now
+        values.append(_to_float(logs[name], f"logs[{name!r}]") if name in logs else None)
+        appended[name] = values
+    return appended
+
+
 class CheckpointCallback(keras.callbacks.Callback):
     """Saves through a :class:`CheckpointSaver` during ``model.fit``; resumes by default.
 
@@ -462,8 +484,9 @@ class CheckpointCallback(keras.callbacks.Callback):
     restored or saved in this process, and makes ``fit`` start at the restored epoch
     (as ``keras.callbacks.BackupAndRestore`` does). Still call
     ``saver.restore_or_initialize()`` first when the input pipeline depends on the
-    epoch. Each epoch's logs are appended to ``saver.history`` and saved with it; a
-    NaN or infinite value in the logs stops training with a warning and saves nothing.
+    epoch. Each epoch's logs are appended to ``saver.history`` and saved with it (None
+    for a metric an epoch did not log, so every list has one entry per epoch); a NaN or
+    infinite value in the logs stops training with a warning and saves nothing.
 
     An epoch that ends before ``params["steps"]`` batches (another callback set
     ``model.stop_training``, or the data ran out) is saved as a mid-epoch save is: as
@@ -525,10 +548,7 @@ class CheckpointCallback(keras.callbacks.Callback):
             if step != self._last_saved_step:  # else that state is already the latest checkpoint
                 self._save(epoch=epoch, step=step)
             return
-        history = {name: list(values) for name, values in self.saver.history.items()}
-        for name, value in (logs or {}).items():
-            history.setdefault(name, []).append(_to_float(value, f"logs[{name!r}]"))
-        self._save(epoch=epoch + 1, step=self._step(), metrics=logs, history=history)
+        self._save(epoch=epoch + 1, step=self._step(), metrics=logs, history=_appended(self.saver.history, logs))
 
     def on_train_end(self, logs=None):
         self.model._initial_epoch = None  # so that a later fit() without this callback starts where it is told

@@ -103,7 +103,7 @@ def learning_curves(history, model_label, steps_per_epoch, scales, bicubic_psnr=
 
     Args:
         history: a checkpoint saver's history: ``loss``, ``wall_time_s`` and ``val_psnr`` (one scale)
-            or ``val_psnr_x<scale>`` (several).
+            or ``val_psnr_x<scale>`` (several); None where an epoch was not validated.
         model_label: the network in the legend, like ``"SRCNN"``.
         steps_per_epoch: optimizer steps per epoch, for the x axis label.
         scales: the validation scale, or a list of scales: one curve per scale, in its own colour.
@@ -128,8 +128,10 @@ def learning_curves(history, model_label, steps_per_epoch, scales, bicubic_psnr=
                                     (time_axis, np.array(history["wall_time_s"]) / 60, "wall-clock time (minutes)")]:
         for index, scale in enumerate(scale_list):
             suffix, colour = (f" x{scale}", f"C{index}") if several else ("", None)
-            axis.plot(x_values, history[f"val_psnr_x{scale}" if several else "val_psnr"], marker=".", color=colour,
-                      label=f"{model_label}{suffix}, this run")
+            values = history[f"val_psnr_x{scale}" if several else "val_psnr"]
+            validated = [index for index, value in enumerate(values) if value is not None]  # every N epochs
+            axis.plot(np.asarray(x_values)[validated], np.asarray(values)[validated].astype(float), marker=".",
+                      color=colour, label=f"{model_label}{suffix}, this run")
             bicubic = bicubic_psnr[scale] if several and bicubic_psnr is not None else bicubic_psnr
             if bicubic is not None:
                 axis.axhline(bicubic, color=colour or "gray", linestyle="--", label=f"bicubic{suffix}, same images")

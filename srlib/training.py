@@ -25,6 +25,11 @@ from srlib.resize import degrade
 from srlib.validation import positive_int, positive_number, scale_factor
 
 
+def last_recorded(history, name, default=0.0):
+    """The last value of ``history[name]`` that an epoch recorded (epochs that did not log it hold None)."""
+    return next((value for value in reversed((history or {}).get(name) or []) if value is not None), default)
+
+
 class ProtocolValidation(keras.callbacks.Callback):
     """Mean Y-PSNR/SSIM on whole images under the paper protocol, every ``every`` epochs.
 
@@ -35,7 +40,9 @@ class ProtocolValidation(keras.callbacks.Callback):
         limit: evaluate only the first ``limit`` images (quick mode). Default all.
         every: validate every ``every`` epochs (and always on the last, including one a
             budget stops: put :class:`WallClockBudget` or :class:`TrainingClock` before this
-            callback, so that ``stop_training`` is set when it looks). Default 1.
+            callback, so that ``stop_training`` is set when it looks). The other epochs log
+            no ``val_*`` values; a :class:`srlib.checkpoint.CheckpointCallback` records None
+            for them, and :func:`srlib.plots.learning_curves` skips them. Default 1.
         upscaler_factory: ``factory(model, scale) -> upscale(lr_uint8, scale)``;
             default :func:`srlib.models.upscaler`.
     """
@@ -103,8 +110,7 @@ class WallClockBudget(keras.callbacks.Callback):
     @classmethod
     def resuming(cls, minutes, history):
         """A budget that continues from a restored checkpoint history (or none)."""
-        spent = (history or {}).get("wall_time_s") or [0.0]
-        return cls(minutes, previous_seconds=spent[-1])
+        return cls(minutes, previous_seconds=last_recorded(history, "wall_time_s"))
 
     @property
     def elapsed_seconds(self):
@@ -148,7 +154,7 @@ class TrainingClock(keras.callbacks.Callback):
         if minutes is not None and minutes <= 0:
             raise ValueError(f"minutes must be positive or None, got {minutes!r}")
         self.budget_seconds = None if minutes is None else 60.0 * minutes
-        self.seconds = ((history or {}).get("train_time_s") or [0.0])[-1]
+        self.seconds = last_recorded(history, "train_time_s")
         self._first_step, self._start = True, None
 
     def on_train_begin(self, logs=None):

@@ -33,6 +33,15 @@ def test_learning_curves_one_scale():
     assert time_axis.get_lines()[2].get_ydata()[0] == 32.75
 
 
+def test_learning_curves_skip_epochs_without_validation():
+    history = {"loss": [0.01, 0.005, 0.004, 0.003], "val_psnr": [None, 31.0, None, 31.5],
+               "wall_time_s": [60.0, 120.0, 180.0, 240.0]}
+    epoch_axis, time_axis = plots.learning_curves(history, "ESPCN", 500, 3).axes[1:]
+    assert list(epoch_axis.get_lines()[0].get_xdata()) == [2, 4]
+    assert list(epoch_axis.get_lines()[0].get_ydata()) == [31.0, 31.5]
+    assert list(time_axis.get_lines()[0].get_xdata()) == [2.0, 4.0]  # minutes
+
+
 def test_learning_curves_several_scales_draw_one_curve_per_scale():
     history = {"loss": [0.01, 0.005], "wall_time_s": [30.0, 60.0], "val_psnr": [31.0, 32.0],
                **{f"val_psnr_x{scale}": [40.0 - scale, 41.0 - scale] for scale in (2, 3, 4)}}

@@ -176,6 +176,24 @@ def test_protocol_validation_of_an_identity_model_is_bicubic():
     assert values["val_psnr"] == pytest.approx((values["val_psnr_x2"] + values["val_psnr_x3"]) / 2)
 
 
+def test_validation_every_two_epochs_keeps_the_saved_history_aligned(tmp_path):
+    from srlib.checkpoint import CheckpointCallback, CheckpointSaver
+
+    inputs = keras.Input((None, None, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(1, 1, kernel_initializer="ones")(inputs))  # the identity
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    saver = CheckpointSaver(tmp_path, model, monitor="val_psnr")
+    validation = training.ProtocolValidation("embedded", scales=2, limit=1, every=2)
+    patches = np.zeros((4, 8, 8, 1), "float32")
+    model.fit(patches, patches, batch_size=2, epochs=3, callbacks=[validation, CheckpointCallback(saver)], verbose=0)
+    history = CheckpointSaver(tmp_path, model).restore().history
+    assert len(history["loss"]) == len(history["val_psnr"]) == 3
+    assert history["val_psnr"][0] is None  # not validated: epoch 2 and the last are
+    assert history["val_psnr"][1] == pytest.approx(history["val_psnr"][2]) and history["val_psnr"][1] > 20
+    assert training.last_recorded({"train_time_s": [3.0, None]}, "train_time_s") == 3.0
+    assert training.last_recorded({}, "train_time_s") == 0.0
+
+
 def test_wall_clock_budget_counts_previous_runs():
     budget = training.WallClockBudget.resuming(1, {"wall_time_s": [10.0, 70.0]})
     model = _identity_model()
