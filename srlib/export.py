@@ -392,7 +392,8 @@ def default_tile_shape(model, scale=None, interpolation=None):
     The side is at least four times the context (at least half of each tile is
     kept, so tiling at most quadruples the work) and rounded to whole LR pixels
     for a pre-upsampling model: 64 for ESPCN and FSRCNN, 63 for SRCNN at x3,
-    81 for VDSR at x3 (radius 20), 160 for SRResNet at x4 (radius 40).
+    81 for VDSR at x3 (radius 20), 96 for the shipped 8-block SRResNet at x4
+    (radius 24), 160 for the paper's 16 blocks (radius 40).
 
     Args:
         model: a Keras model from :mod:`srlib.models`.
