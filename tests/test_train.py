@@ -176,21 +176,31 @@ def test_protocol_validation_of_an_identity_model_is_bicubic():
     assert values["val_psnr"] == pytest.approx((values["val_psnr_x2"] + values["val_psnr_x3"]) / 2)
 
 
-def test_validation_every_two_epochs_keeps_the_saved_history_aligned(tmp_path):
+def test_validation_every_few_epochs_keeps_the_saved_history_aligned(tmp_path):
+    from srlib import evaluate
     from srlib.checkpoint import CheckpointCallback, CheckpointSaver
 
     inputs = keras.Input((None, None, 1))
     model = keras.Model(inputs, keras.layers.Conv2D(1, 1, kernel_initializer="ones")(inputs))  # the identity
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
     saver = CheckpointSaver(tmp_path, model, monitor="val_psnr")
-    validation = training.ProtocolValidation("embedded", scales=2, limit=1, every=2)
+    validation = training.ProtocolValidation("embedded", scales=2, limit=1, every=3)
     patches = np.zeros((4, 8, 8, 1), "float32")
-    model.fit(patches, patches, batch_size=2, epochs=3, callbacks=[validation, CheckpointCallback(saver)], verbose=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(patches, patches, batch_size=2, epochs=5, callbacks=[validation, CheckpointCallback(saver)],
+                  verbose=0)
+    assert sum("cannot become the best" in str(warning.message) for warning in caught) == 1  # once, not 3 times
     history = CheckpointSaver(tmp_path, model).restore().history
-    assert len(history["loss"]) == len(history["val_psnr"]) == 3
-    assert history["val_psnr"][0] is None  # not validated: epoch 2 and the last are
-    assert history["val_psnr"][1] == pytest.approx(history["val_psnr"][2]) and history["val_psnr"][1] > 20
-    assert training.last_recorded({"train_time_s": [3.0, None]}, "train_time_s") == 3.0
+    assert len(history["loss"]) == len(history["val_psnr"]) == 5
+    assert [value is None for value in history["val_psnr"]] == [True, True, False, True, False]  # epoch 3, last
+    bicubic = evaluate.evaluate("bicubic", "embedded", 2, limit=1).psnr_y  # what the identity scores
+    assert history["val_psnr"][2] == pytest.approx(bicubic, abs=0.05)
+    assert history["val_psnr"][4] == pytest.approx(history["val_psnr"][2])
+    assert CheckpointSaver(tmp_path, model, monitor="val_psnr").restore("best").epoch == 3  # a validated epoch
+    # Budgets resume from the last recorded time, not from an epoch that did not record one.
+    assert training.WallClockBudget.resuming(1, {"wall_time_s": [10.0, None]}).previous_seconds == 10.0
+    assert training.TrainingClock(1, history={"train_time_s": [3.0, None]}).seconds == 3.0
     assert training.last_recorded({}, "train_time_s") == 0.0
 
 
