@@ -346,7 +346,8 @@ def build_parser():
         sub = commands.add_parser(command, help=text)
         sub.add_argument("--model", required=True, help="a model name from srlib.models.MODELS")
         sub.add_argument("--scale", type=int, nargs="+", required=True, help="one scale, or several (VDSR)")
-        sub.add_argument("--run-dir", default=None, help="checkpoint folder (default runs/<model>_x<scale>)")
+        sub.add_argument("--run-dir", default=None,
+                         help="checkpoint folder (default $SRLIB_RUNS/<model>_x<scale>; SRLIB_RUNS defaults to runs)")
         if command == "train":
             sub.add_argument("--minutes", type=float, default=60, help="wall-clock budget over all resumed runs")
             sub.add_argument("--seed", type=int, default=0)
@@ -372,8 +373,9 @@ def build_parser():
     gan_parser = commands.add_parser("train-gan", help="SRGAN's adversarial phase from a trained SRResNet run")
     gan_parser.add_argument("--scale", type=int, required=True)
     gan_parser.add_argument("--pretrained-run", default=None,
-                            help="the SRResNet run folder (default runs/srresnet_x<scale>); first run only")
-    gan_parser.add_argument("--run-dir", default=None, help="checkpoint folder (default runs/srgan_x<scale>)")
+                            help="the SRResNet run folder (default $SRLIB_RUNS/srresnet_x<scale>); first run only")
+    gan_parser.add_argument("--run-dir", default=None,
+                            help="checkpoint folder (default $SRLIB_RUNS/srgan_x<scale>; SRLIB_RUNS defaults to runs)")
     gan_parser.add_argument("--minutes", type=float, default=45, help="wall-clock budget over all resumed runs")
     gan_parser.add_argument("--content", choices=train_gan.CONTENT_LOSSES, default=train_gan.GAN_RECIPE.content,
                             help="content loss: vgg54 (SRGAN; needs the ImageNet VGG19 file), vgg22, or mse "

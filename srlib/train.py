@@ -181,7 +181,7 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
         name: a key of :data:`srlib.models.MODELS` with a recipe.
         scale: int, or a list for multi-scale models (VDSR).
         minutes: total training budget over all resumed runs. Default 60.
-        run_dir: checkpoint folder. Default ``runs/<name>_x<scale>``.
+        run_dir: checkpoint folder. Default ``$SRLIB_RUNS/<name>_x<scale>`` (:func:`run_directory`).
         seed: seed of the data order and initialisation. Default 0.
         quick: tiny data and steps (tests, quick mode). Default False.
         validation: dataset for the per-epoch protocol validation. Default Set5.
