@@ -101,7 +101,7 @@ def test_overlap_must_be_auto_or_a_non_negative_integer(capsys):
         assert f"expected 'auto' or a non-negative integer, got '{bad}'" in capsys.readouterr().err
 
 
-def test_train_model_arguments_are_parsed_and_checked(tmp_path):
+def test_train_model_arguments_are_parsed_and_checked(tmp_path, capsys):
     from srlib import cli
 
     parsed = cli.build_parser().parse_args(
@@ -114,6 +114,8 @@ def test_train_model_arguments_are_parsed_and_checked(tmp_path):
                      "--run-dir", tmp_path / "run")
     assert completed.returncode == 2 and "takes no argument blocks" in completed.stderr
     assert not (tmp_path / "run").exists()  # nothing written for a run that cannot start
-    for bad in ["8", "depth=nan", "depth=1,inf"]:
+    for bad, message in [("8", "expected NAME=VALUE"), ("depth=nan", "depth: expected a finite number"),
+                         ("depth=1,inf", "depth: expected a finite number")]:
         with pytest.raises(SystemExit):
             cli.build_parser().parse_args(["train", "--model", "srresnet", "--scale", "4", "--model-argument", bad])
+        assert message in capsys.readouterr().err

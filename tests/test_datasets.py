@@ -190,7 +190,7 @@ def test_write_image_is_atomic(tmp_path, rng):
     target = tmp_path / "out.png"
     images.write_image(target, rng.integers(0, 256, (4, 4, 3), dtype=np.uint8))
     before = target.read_bytes()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="expected 8-bit pixels, got dtype float32"):
         images.write_image(target, np.zeros((4, 4, 3), np.float32))
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]

@@ -151,7 +151,7 @@ def test_ms_ssim_fewer_scales_fit_small_patches():
 
 @pytest.mark.parametrize("kwargs", [{"power_factors": ()}, {"power_factors": 0.5}, {"filter_size": 0}])
 def test_ms_ssim_loss_rejects_invalid_arguments(kwargs):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=f"`{next(iter(kwargs))}` must be"):
         losses.MSSSIMLoss(**kwargs)
 
 
@@ -255,9 +255,11 @@ def test_missing_weights_path_raises(tmp_path):
         losses.TextureLoss(weights=tmp_path / "missing.h5")
 
 
-@pytest.mark.parametrize("kwargs", [{"layer": "block6_conv1"}, {"distance": "cosine"}, {"weights": 3}])
-def test_perceptual_loss_rejects_invalid_arguments(kwargs):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("kwargs, message", [({"layer": "block6_conv1"}, "Unknown VGG19 layer 'block6_conv1'"),
+                                             ({"distance": "cosine"}, "`distance` must be one of"),
+                                             ({"weights": 3}, "`weights` must be 'imagenet', a path")])
+def test_perceptual_loss_rejects_invalid_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
         losses.PerceptualLoss(**{"weights": None, **kwargs})
 
 
