@@ -119,3 +119,40 @@ def test_train_model_arguments_are_parsed_and_checked(tmp_path, capsys):
         with pytest.raises(SystemExit):
             cli.build_parser().parse_args(["train", "--model", "srresnet", "--scale", "4", "--model-argument", bad])
         assert message in capsys.readouterr().err
+
+
+def test_datasets_lists_every_registered_set_and_where_it_resolves(capsys):
+    from srlib import cli, datasets
+
+    assert cli.main(["datasets"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"data directory: {datasets.data_dir()}"
+    described = {line.strip().split(":")[0]: line for line in lines[2:]}
+    assert list(described) == list(datasets.DATASETS)
+    try:
+        location = datasets.resolve("Set5", download=False)
+    except datasets.DatasetNotFoundError:
+        assert "not available locally" in described["Set5"]
+    else:
+        assert str(location) in described["Set5"] and "images match the published digest" in described["Set5"]
+
+
+def test_check_gpu_quantized_ok_accepts_an_int8_file_the_float_path_refuses(tmp_path, capsys):
+    from srlib import cli, export
+
+    path = tmp_path / "espcn_int8.tflite"
+    path.write_bytes(export.convert(models.espcn(3), (16, 16), "int8"))
+    assert cli.main(["check-gpu", str(path)]) == 1
+    assert "belongs to a quantized model" in capsys.readouterr().out
+    assert cli.main(["check-gpu", str(path), "--quantized-ok"]) == 0
+    assert "all supported" in capsys.readouterr().out
+
+
+def test_upscale_with_a_shipped_model_name_uses_its_published_weights(photo, tmp_path):
+    from srlib import cli, inference, train
+
+    output = tmp_path / "sr.png"
+    assert cli.main(["upscale", str(photo), str(output), "--scale", "3", "--model", "espcn"]) == 0
+    published, _ = train.load_published("espcn_x3")
+    expected = inference.upscale_image(images.read_image(photo), published, scale=3)
+    np.testing.assert_array_equal(images.read_image(output), expected)
