@@ -265,3 +265,52 @@ def test_images_smaller_than_the_patch_are_left_out(photos):
 def test_bad_augmentation_values_name_the_field(kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         data.Augmentations(**kwargs)
+
+
+def _photometric(augmentations, images, seed=(3, 4)):
+    from srlib import augment
+
+    key = tf.constant(seed, tf.int64)
+    return augment.augment_hr(tf.constant(images), key, augmentations).numpy(), key
+
+
+def test_photometric_augmentations_follow_their_formulas(rng):
+    from srlib import augment
+
+    images = rng.uniform(0.3, 0.7, (4, 16, 16, 3)).astype(np.float32)  # no clipping at these settings
+    brightened, key = _photometric(data.Augmentations(brightness=0.2), images)
+    offsets = augment.random_uniform(key, "brightness", (4,), -0.2, 0.2).numpy()
+    np.testing.assert_allclose(brightened, images + offsets[:, None, None, None], atol=1e-6)
+    assert len(set(np.round(offsets, 6))) == 4  # one offset per image
+    contrasted, _ = _photometric(data.Augmentations(contrast=(0.5, 0.5)), images)
+    mean = images.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(contrasted, (images - mean) * 0.5 + mean, atol=1e-6)
+    darkened, _ = _photometric(data.Augmentations(gamma=(2.0, 2.0)), images)
+    np.testing.assert_allclose(darkened, images ** 2, rtol=1e-5)
+    grey = np.repeat(images[..., :1], 3, axis=-1)  # on the grey axis, a hue rotation changes nothing
+    np.testing.assert_allclose(_photometric(data.Augmentations(hue=0.3), grey)[0], grey, atol=1e-5)
+    assert np.abs(_photometric(data.Augmentations(hue=0.3), images)[0] - images).max() > 0.01
+
+
+def test_augmentations_apply_to_about_the_probability_asked(rng):
+    images = rng.uniform(0.3, 0.7, (200, 4, 4, 3)).astype(np.float32)
+    augmented, _ = _photometric(data.Augmentations(gamma=(2.0, 2.0), probability=0.5), images)
+    changed = np.abs(augmented - images).max(axis=(1, 2, 3)) > 1e-6
+    assert 70 <= changed.sum() <= 130  # binomial(200, 0.5): 100 +- 30 is over four standard deviations
+    np.testing.assert_allclose(augmented[changed], images[changed] ** 2, rtol=1e-5)
+    np.testing.assert_array_equal(augmented[~changed], images[~changed])
+
+
+def test_gaussian_blur_matches_scipy_with_symmetric_borders(rng):
+    from scipy import ndimage
+
+    from srlib import augment
+
+    images = rng.random((2, 24, 24, 3)).astype(np.float32)
+    sigmas = np.array([0.8, 1.7], np.float32)
+    blurred = augment.gaussian_blur(tf.constant(images), tf.constant(sigmas), max_sigma=2.0).numpy()
+    radius = 6  # ceil(3 * max_sigma): both images use the same taps, each its own sigma
+    for image, sigma, result in zip(images, sigmas, blurred):
+        expected = ndimage.gaussian_filter(image, sigma=(sigma, sigma, 0), mode="reflect",
+                                           truncate=radius / sigma)
+        np.testing.assert_allclose(result, expected, atol=1e-5)
