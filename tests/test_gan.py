@@ -164,3 +164,38 @@ def test_resume_in_a_fresh_process_is_bitwise_identical(tmp_path):
     assert reference and reference.keys() == half.keys() == resumed.keys()
     assert any(not np.array_equal(half[key], reference[key]) for key in reference)
     assert [key for key in reference if not np.array_equal(reference[key], resumed[key])] == []
+
+
+def test_generator_loss_is_the_weighted_sum_of_its_terms_and_psnr_is_measured_on_clipped_output():
+    from srlib.gan import batch_psnr, generator_adversarial_loss
+
+    gan = small_gan()
+    lr, hr = next(iter(dataset()))
+    sr = gan.generator(lr, training=False)
+    total, logs = gan._generator_losses(hr, sr)
+    squared_error = float(np.mean((hr.numpy() - sr.numpy()) ** 2))
+    assert float(logs["pixel_loss"]) == pytest.approx(squared_error, rel=1e-5)
+    assert float(logs["content_loss"]) == pytest.approx(squared_error, rel=1e-5)  # MSELoss content here
+    expected_adversarial = generator_adversarial_loss(None, gan.discriminator(sr, training=True), "bce")
+    assert float(logs["adversarial_loss"]) == pytest.approx(float(expected_adversarial), rel=1e-5)
+    assert float(total) == pytest.approx(float(logs["content_loss"]) + 1e-2 * float(logs["adversarial_loss"])
+                                         + 0.5 * float(logs["pixel_loss"]), rel=1e-6)
+    clipped = np.clip(sr.numpy(), 0, 1)
+    per_image = [10 * np.log10(1 / np.mean((h - s) ** 2)) for h, s in zip(hr.numpy(), clipped)]
+    assert float(batch_psnr(hr, sr)) == pytest.approx(np.mean(per_image), abs=1e-3)
+
+
+def test_without_adversarial_and_pixel_terms_the_generator_trains_as_on_its_content_loss_alone():
+    gan = small_gan()
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), content_loss=MSELoss(),
+                adversarial_weight=0.0, pixel_weight=0.0)
+    keras.utils.set_random_seed(0)
+    plain = srresnet(scale=2, channels=3, num_blocks=1, filters=8)  # the same initial weights as small_gan's
+    for ours, theirs in zip(gan.generator.get_weights(), plain.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    plain.compile(keras.optimizers.Adam(1e-3), loss=MSELoss())
+    lr, hr = next(iter(dataset(steps=1)))
+    gan.train_on_batch(lr, hr)
+    plain.train_on_batch(lr, hr)
+    for ours, theirs in zip(gan.generator.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(ours, theirs, atol=1e-6)
