@@ -172,3 +172,83 @@ def test_tensor_type_names_tell_int8_weights_from_float_ones(tmp_path):
         names[mode] = {gpu_check.tensor_type_name(tensor) for tensor in gpu_check.read_tflite(path).subgraphs[0].tensors}
     assert "INT8" not in names["float32"] and "FLOAT32" in names["float32"]
     assert "INT8" in names["dynamic_int8"]  # the 64x32x3x3 kernel has more than 1,024 weights
+
+
+def _mutated(tmp_path, name, function, input_shape, mutate):
+    """``function`` converted at a fixed shape, with ``mutate(model)`` applied to its flatbuffer
+    objects: the cases the converter does not produce itself."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(_convert_function(function, input_shape)))
+    mutate(model)
+    return _write(tmp_path, name, bytes(flatbuffer_utils.convert_object_to_bytearray(model)))
+
+
+def _operators(model, op_name):
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    return [operator for operator in model.subgraphs[0].operators
+            if flatbuffer_utils.opcode_to_name(model, operator.opcodeIndex) == op_name]
+
+
+def _conv(x):
+    return tf.nn.relu(tf.nn.conv2d(x, tf.ones((3, 3, 1, 4)), 1, "SAME"))
+
+
+def _set_conv_option(name, value):
+    def mutate(model):
+        setattr(_operators(model, "CONV_2D")[0].builtinOptions, name, value)
+    return mutate
+
+
+def _set_conv_version(model):
+    code = model.operatorCodes[_operators(model, "CONV_2D")[0].opcodeIndex]
+    code.version = 7
+
+
+def _make_custom(model):
+    code = model.operatorCodes[_operators(model, "CONV_2D")[0].opcodeIndex]
+    code.builtinCode = code.deprecatedBuiltinCode = 32  # CUSTOM
+    code.customCode = "MyConv"
+
+
+def _block_size_one(model):
+    _operators(model, "DEPTH_TO_SPACE")[0].builtinOptions.blockSize = 1
+
+
+def _both_pixel_conventions(model):
+    _operators(model, "RESIZE_BILINEAR")[0].builtinOptions.halfPixelCenters = True
+
+
+@pytest.mark.parametrize("function, input_shape, mutate, op_name, reason", [
+    (lambda x: tf.reverse(x, [1]), (1, 8, 8, 1), None, "REVERSE_V2", "REVERSE_V2 is not supported by the GPU delegate"),
+    (_conv, (1, 8, 8, 1), _set_conv_version, "CONV_2D", "op version 7; the delegate accepts up to version 6"),
+    (_conv, (1, 8, 8, 1), _set_conv_option("fusedActivationFunction", 5), "CONV_2D", "fused activation SIGN_BIT"),
+    (_conv, (1, 8, 8, 1), _make_custom, "MyConv", "custom op 'MyConv' has no GPU implementation"),
+    (lambda x: tf.nn.depth_to_space(x, 2), (1, 4, 4, 4), _block_size_one, "DEPTH_TO_SPACE", "block size 1"),
+    (lambda x: tf.compat.v1.image.resize_bilinear(x, (16, 16), align_corners=True), (1, 8, 8, 1),
+     _both_pixel_conventions, "RESIZE_BILINEAR", "align_corners and half_pixel_centers both set"),
+    (lambda x: x[:, 0] * 2.0, (1, 8, 8, 2), None, "STRIDED_SLICE", "STRIDED_SLICE with a shrinkAxisMask"),
+    (lambda x: x[:, :, :1, :] * x[:, :1, :, :], (1, 8, 8, 2), None, "MUL",
+     "one input must be at least as large as the other in every dimension"),
+    (lambda x: tf.nn.depthwise_conv2d(x, tf.ones((3, 3, 3, 2)), [1, 1, 1, 1], "SAME"), (1, 8, 8, 3), None,
+     "DEPTHWISE_CONV_2D", "depth multiplier 2 with 3 input channels"),
+])
+def test_each_delegate_rule_names_its_op_and_reason(tmp_path, function, input_shape, mutate, op_name, reason):
+    if mutate is None:
+        path = _write(tmp_path, "case.tflite", _convert_function(function, input_shape))
+    else:
+        path = _mutated(tmp_path, "case.tflite", function, input_shape, mutate)
+    violations = gpu_check.check_gpu_compatibility(path)
+    assert reason in _reasons(violations, op_name), [str(violation) for violation in violations]
+
+
+def test_prelu_needs_one_slope_per_channel_or_a_full_alpha(tmp_path):
+    def converted(shared_axes):
+        inputs = keras.Input((8, 8, 4), batch_size=1)
+        return _write(tmp_path, f"prelu{shared_axes}.tflite",
+                      _convert_keras(keras.Model(inputs, keras.layers.PReLU(shared_axes=shared_axes)(inputs))))
+
+    assert "alpha of shape [1, 8, 4]" in _reasons(gpu_check.check_gpu_compatibility(converted([1])), "PRELU")
+    assert gpu_check.check_gpu_compatibility(converted([1, 2])) == []  # one slope per channel
+    assert gpu_check.check_gpu_compatibility(converted(None)) == []  # a full H x W x C alpha
