@@ -355,11 +355,3 @@ def describe(name):
         matches = seen == info.images_md5
         where = f"{where} ({'images match the published digest' if matches else f'a different copy: images_md5 {seen}, published {info.images_md5}'})"
     return f"{info.name}: {info.num_images} images, {info.citation}; {where}"
-
-
-def image_statistics(loaded):
-    """Count, and min/max height and width of ``(stem, image)`` pairs (for notebooks)."""
-    heights = np.array([image.shape[0] for _, image in loaded])
-    widths = np.array([image.shape[1] for _, image in loaded])
-    return {"images": len(loaded), "height": (int(heights.min()), int(heights.max())),
-            "width": (int(widths.min()), int(widths.max()))}

@@ -220,7 +220,9 @@ def wait_for_file_ending_with(directory, suffix, timeout=20.0):
 
 
 def test_kill_9_during_saves_leaves_a_checkpoint_that_restores(tmp_path):
-    chooser = random.Random()
+    seed = random.randrange(2**32)
+    print(f"kill moments drawn with random.Random({seed})")  # shown on failure, to replay the moments
+    chooser = random.Random(seed)
     progress = {"saving": 0, "saved": 0}  # the last save index the worker announced starting / finishing
     # Kill at a random moment (most likely inside a save), then while each file is half written.
     for moment in ("random", ".npz.tmp", ".json.tmp"):

@@ -293,3 +293,17 @@ def test_an_interpolation_method_is_refused_for_a_network_that_takes_the_lr_imag
     with pytest.raises(ValueError, match="this network takes the LR image itself. Received: method='lanczos3'"):
         inference.TiledUpscaler(built["espcn"], method="lanczos3")
     assert inference.TiledUpscaler(built["vdsr"], scale=2, method="lanczos3").method == "lanczos3"
+
+
+def test_callable_network_tiles_any_function(rng):
+    def nearest_x2(batch):
+        return np.repeat(np.repeat(batch, 2, axis=1), 2, axis=2)
+
+    image = rng.integers(0, 256, (37, 45, 3), dtype=np.uint8)
+    network = inference.CallableNetwork(nearest_x2, scale=2, channels=3, context=0)
+    upscaled = inference.TiledUpscaler(network, 2, tile=16)(image)
+    np.testing.assert_array_equal(upscaled, np.repeat(np.repeat(image, 2, axis=0), 2, axis=1))
+    unknown_context = inference.CallableNetwork(nearest_x2, scale=2, channels=3)
+    with pytest.raises(ValueError, match="overlap='auto' needs the network's receptive field"):
+        inference.TiledUpscaler(unknown_context, 2, tile=16)(image)
+    np.testing.assert_array_equal(inference.TiledUpscaler(unknown_context, 2, tile=16, overlap=0)(image), upscaled)

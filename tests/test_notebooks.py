@@ -47,3 +47,21 @@ def test_in_sync_with_draft(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_runs_in_quick_mode(path):
     notebook_tools.execute(path, timeout=1200, quick=True)
+
+
+def test_strip_removes_outputs_and_execution_counts(tmp_path):
+    import nbformat
+
+    from srlib import notebook_tools
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)", execution_count=3,
+                                                                         outputs=[nbformat.v4.new_output(
+                                                                             "stream", text="1\n")]),
+                                               nbformat.v4.new_markdown_cell("# title")])
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(notebook, path)
+    assert notebook_tools.has_outputs(nbformat.read(path, as_version=4))
+    assert notebook_tools.main(["strip", str(path)]) == 0
+    stripped = nbformat.read(path, as_version=4)
+    assert not notebook_tools.has_outputs(stripped) and stripped.cells[0].source == "print(1)"
+    assert stripped.cells[1].source == "# title"

@@ -230,7 +230,7 @@ def test_training_clock_excludes_the_first_step_and_resumes():
     clock = training.TrainingClock(minutes=1e-9, history={"train_time_s": [3.0, 5.0]})
     history = model.fit(features, targets, batch_size=2, epochs=5, callbacks=[clock], verbose=0)
     assert len(history.history["loss"]) == 1  # the budget was spent before this run began
-    assert 5.0 < history.history["train_time_s"][0] < 6.0
+    assert 5.0 < history.history["train_time_s"][0] < 5.0 + 60  # continued from the last recorded 5 s
     unlimited = training.TrainingClock(None)
     history = model.fit(features, targets, batch_size=2, epochs=3, callbacks=[unlimited], verbose=0)
     assert len(history.history["train_time_s"]) == 3 and np.all(np.diff(history.history["train_time_s"]) >= 0)
