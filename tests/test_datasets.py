@@ -177,10 +177,12 @@ def test_unknown_name():
 def test_greyscale_and_rgba_files_load(tmp_path, rng):
     from PIL import Image
 
-    Image.fromarray(rng.integers(0, 256, (9, 7), dtype=np.uint8), "L").save(tmp_path / "grey.png")
-    Image.fromarray(rng.integers(0, 256, (9, 7, 4), dtype=np.uint8), "RGBA").save(tmp_path / "rgba.png")
-    assert images.read_image(tmp_path / "grey.png").shape == (9, 7, 1)
-    assert images.read_image(tmp_path / "rgba.png").shape == (9, 7, 3)
+    grey = rng.integers(0, 256, (9, 7), dtype=np.uint8)
+    rgba = rng.integers(0, 256, (9, 7, 4), dtype=np.uint8)
+    Image.fromarray(grey, "L").save(tmp_path / "grey.png")
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+    np.testing.assert_array_equal(images.read_image(tmp_path / "grey.png"), grey[..., None])
+    np.testing.assert_array_equal(images.read_image(tmp_path / "rgba.png"), rgba[..., :3])  # alpha dropped
     (tmp_path / "broken.png").write_bytes(b"not a png")
     with pytest.raises(ValueError, match="broken.png"):
         images.read_image(tmp_path / "broken.png")

@@ -161,6 +161,11 @@ def test_upscale_file_rgb_grey_rgba(built, tmp_path, rng):
         assert result.shape == (60, 72, 1 if mode == "L" else 3)  # alpha is dropped
     np.testing.assert_array_equal(images.read_image(tmp_path / "RGB_x3.png"),
                                   inference.upscale_image(rgb, built["espcn"], tile=16))
+    # Alpha dropped means the RGBA file upscales as its RGB; grey runs the Y model on the grey values.
+    np.testing.assert_array_equal(images.read_image(tmp_path / "RGBA_x3.png"),
+                                  images.read_image(tmp_path / "RGB_x3.png"))
+    np.testing.assert_array_equal(images.read_image(tmp_path / "L_x3.png"),
+                                  inference.upscale_image(rgb[..., :1], built["espcn"], tile=16))
 
 
 def test_upscale_file_weights_fir_and_refusals(built, tmp_path, rng):

@@ -123,6 +123,11 @@ def test_publish_best_epoch_says_where_it_was_chosen(quick_run, tmp_path):
     entry = train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",),
                           select="best")
     assert "best epoch by validation Y-PSNR on Set5" in entry["training"]["selection"]
+    model, saver = _saver_of(quick_run)
+    saver.restore("best")
+    published, _ = train.load_published("espcn_x3", tmp_path)
+    for chosen, shipped in zip(model.get_weights(), published.get_weights()):
+        np.testing.assert_array_equal(chosen, shipped)  # what was published is the best epoch's weights
     with pytest.raises(ValueError, match="select"):
         train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, select="median")
 
