@@ -299,10 +299,10 @@ def _embedded_images():
         yield name, images.to_standard_channels(getattr(skimage.data, name)(), source=f"skimage.data.{name}")
 
 
-def _tfds_images(limit):
+def _tfds_images(limit, download=True):
     try:
         import tensorflow_datasets as tfds
-        dataset = tfds.load("div2k/bicubic_x4", split="train", data_dir=str(data_dir() / "tfds"))
+        dataset = tfds.load("div2k/bicubic_x4", split="train", data_dir=str(data_dir() / "tfds"), download=download)
     except Exception as error:  # tfds raises many kinds of errors when offline
         raise DatasetNotFoundError(
             f"DIV2K through tensorflow-datasets failed ({type(error).__name__}: {error}). "
@@ -334,7 +334,7 @@ def load_images(name, limit=None, download=True):
     if info is not None and info.source == "embedded":
         loaded = list(_embedded_images())
     elif info is not None and info.source == "tfds":
-        return list(_tfds_images(limit))
+        return list(_tfds_images(limit, download))
     else:
         loaded = [(path.stem, images.read_image(path)) for path in images.list_images(resolve(name, download))]
     return loaded[:limit] if limit else loaded

@@ -239,3 +239,11 @@ def test_exif_orientation_is_applied(tmp_path, rng):
     np.testing.assert_array_equal(upright, np.rot90(pixels, k=-1))  # 10 rows, 6 columns, as shown
     Image.fromarray(pixels).save(tmp_path / "plain.png")
     np.testing.assert_array_equal(images.read_image(tmp_path / "plain.png"), pixels)
+
+
+def test_div2k_without_its_tfds_folder_says_where_to_put_it(tmp_path, monkeypatch):
+    pytest.importorskip("tensorflow_datasets")
+    monkeypatch.setenv("SRLIB_DATA", str(tmp_path))
+    with pytest.raises(datasets.DatasetNotFoundError, match=r"DIV2K through tensorflow-datasets failed") as caught:
+        datasets.load_images("DIV2K", limit=1, download=False)  # offline: nothing prepared, nothing fetched
+    assert str(tmp_path / "tfds") in str(caught.value) and "DIV2K_train_HR.zip" in str(caught.value)
