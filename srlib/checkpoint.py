@@ -464,7 +464,8 @@ def _appended(history, logs):
 
     Every list keeps one entry per epoch, so that a metric measured every few epochs
     (:class:`srlib.training.ProtocolValidation` with ``every > 1``) stays aligned with the
-    epochs and with ``wall_time_s``.
+    epochs and with ``wall_time_s``. A history saved before this rule, whose sparse metric
+    has fewer entries than epochs, is padded at its end: its old values keep their places.
     """
     logs = logs or {}
     epochs = max((len(values) for values in history.values()), default=0)

@@ -321,7 +321,7 @@ def build_parser():
     export_parser.add_argument("--model-argument", type=_model_argument, action="append", default=[],
                                metavar="NAME=VALUE", help=MODEL_ARGUMENT_HELP)
     export_parser.add_argument("--tile", type=int, nargs=2, default=None, metavar=("H", "W"),
-                               help="input tile (default: 64 64, or four times the receptive field when larger; "
+                               help="input tile (default: 64 64, or four times the tiles' context when larger; "
                                     "a multiple of --scale for pre-upsampling models)")
     export_parser.add_argument("--mode", default="float16", choices=["float32", "float16", "dynamic_int8", "int8"])
     export_parser.add_argument("--output", required=True, help="the .tflite file to write")

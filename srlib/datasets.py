@@ -32,7 +32,6 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-import numpy as np
 
 from srlib import images
 

@@ -389,11 +389,13 @@ def _check_tile(tile_shape, geometry):
 def default_tile_shape(model, scale=None, interpolation=None):
     """A square export tile for ``model``: 64x64 unless its context asks for more.
 
-    The side is at least four times the context (at least half of each tile is
-    kept, so tiling at most quadruples the work) and rounded to whole LR pixels
-    for a pre-upsampling model: 64 for ESPCN and FSRCNN, 63 for SRCNN at x3,
-    81 for VDSR at x3 (radius 20), 96 for the shipped 8-block SRResNet at x4
-    (radius 24), 160 for the paper's 16 blocks (radius 40).
+    The side is at least four times the context, both the network's (in the
+    tile's pixels) and the one :mod:`srlib.inference` tiles an RGB image with
+    (in LR pixels): at least half of each side is kept, so tiling at most
+    quadruples the work. A pre-upsampling model's HR tile is rounded to whole
+    LR pixels. 64 for ESPCN and FSRCNN, 63 for SRCNN at x3, 96 / 108 / 112
+    for VDSR at x2 / x3 / x4 (radius 20), 96 for the shipped 8-block SRResNet
+    at x4 (radius 24), 160 for the paper's 16 blocks (radius 40).
 
     Args:
         model: a Keras model from :mod:`srlib.models`.
@@ -409,7 +411,7 @@ def default_tile_shape(model, scale=None, interpolation=None):
 
 def _default_tile(geometry):
     factor = geometry.factor
-    needed = max(4 * geometry.context, (2 * (geometry.image_context or 0) + 1) * factor)
+    needed = max(4 * geometry.context, 4 * (geometry.image_context or 0) * factor)
     return (max(64 - 64 % factor, -(-needed // factor) * factor),) * 2
 
 

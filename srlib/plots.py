@@ -125,7 +125,8 @@ def learning_curves(history, model_label, steps_per_epoch, scales, bicubic_psnr=
     loss_axis.semilogy(epochs, history["loss"], marker=".")
     loss_axis.set(title="Training loss", xlabel=epoch_label, ylabel=f"{loss_label} (log scale)")
     for axis, x_values, x_label in [(epoch_axis, epochs, epoch_label),
-                                    (time_axis, np.array(history["wall_time_s"]) / 60, "wall-clock time (minutes)")]:
+                                    (time_axis, np.array(history["wall_time_s"], dtype=float) / 60,
+                                     "wall-clock time (minutes)")]:
         for index, scale in enumerate(scale_list):
             suffix, colour = (f" x{scale}", f"C{index}") if several else ("", None)
             values = history[f"val_psnr_x{scale}" if several else "val_psnr"]

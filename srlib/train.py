@@ -244,7 +244,8 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     budget = training.WallClockBudget.resuming(minutes, saver.history)
     if budget_spent(budget, minutes, run_dir):
         return model, saver
-    callbacks = [training.ProtocolValidation(validation, scales, limit=2 if quick else None), budget, saver.callback()]
+    # The budget first: ProtocolValidation(every > 1) then sees the epoch the budget stops as the last.
+    callbacks = [budget, training.ProtocolValidation(validation, scales, limit=2 if quick else None), saver.callback()]
     model.fit(dataset, epochs=initial_epoch + 2 if quick else max_epochs, steps_per_epoch=steps,
               initial_epoch=initial_epoch, callbacks=callbacks, verbose=2, shuffle=False)
     return model, saver
@@ -507,9 +508,10 @@ def _manifest_entry(model, run, recipe, state, last, selection, command, extra_t
                      "recipe": recipe,
                      "optimizer_steps": before_steps + int(state.step or 0), "epochs": int(state.epoch),
                      "run_optimizer_steps": int(last.step or 0),
-                     "run_wall_time_minutes": round((last.history.get("wall_time_s") or [0])[-1] / 60, 1),
+                     "run_wall_time_minutes": round(training.last_recorded(last.history, "wall_time_s") / 60, 1),
                      "checkpoint": Path(state.path).name, "selection": selection,
-                     "wall_time_minutes": round(before_minutes + (history.get("wall_time_s") or [0])[-1] / 60, 1),
+                     "wall_time_minutes": round(before_minutes + training.last_recorded(history, "wall_time_s") / 60,
+                                                1),
                      **({"started_from": start} if start else {}),
                      "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {tf.__version__}, CPU",
                      "command": command or run.get("command"),
@@ -628,7 +630,7 @@ def shipped_or_trained(key, saver, model, quick, training_data, directory=CHECKP
         training_data = "+".join(map(str, training_data))
     history = saver.history  # the whole run's: restoring the best epoch replaces it with that epoch's
     best = saver.restore("best")  # the best epoch by the saver's monitor, not the last
-    minutes = history["wall_time_s"][-1] / 60
+    minutes = training.last_recorded(history, "wall_time_s") / 60
     shorter = recipe_minutes and not quick and minutes < recipe_minutes
     short = f" (the recipe is {recipe_minutes} minutes)" if shorter else ""
     description = (f"no shipped weights ({key} is not in {Path(directory) / 'manifest.json'}): the {model_label} "

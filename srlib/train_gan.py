@@ -119,7 +119,7 @@ def pretrained_state(pretrained_run, scale):
                                 f"(python -m srlib train --model srresnet --scale {scale})")
     return {"run_dir": str(Path(pretrained_run).resolve()), "checkpoint": Path(state.path).stem,
             "epoch": int(state.epoch), "step": int(state.step or 0),
-            "wall_time_minutes": round((state.history.get("wall_time_s") or [0])[-1] / 60, 1),
+            "wall_time_minutes": round(training.last_recorded(state.history, "wall_time_s") / 60, 1),
             "model_arguments": run["model_arguments"]}
 
 
@@ -222,7 +222,7 @@ def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quic
                                            upscaler_factory=lambda _, each_scale: models.upscaler(generator,
                                                                                                   each_scale))
     gan.fit(dataset, epochs=initial_epoch + 2 if quick else max_epochs, steps_per_epoch=steps,
-            initial_epoch=initial_epoch, verbose=2, shuffle=False, callbacks=[validate, budget, saver.callback()])
+            initial_epoch=initial_epoch, verbose=2, shuffle=False, callbacks=[budget, validate, saver.callback()])
     return gan, saver
 
 

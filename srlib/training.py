@@ -94,7 +94,7 @@ class WallClockBudget(keras.callbacks.Callback):
     Args:
         minutes: the budget; None records time without stopping.
         previous_seconds: time spent by earlier runs of the same training (take it
-            from the restored history: ``history["wall_time_s"][-1]``). Default 0.
+            from the restored history: its last recorded ``wall_time_s``). Default 0.
 
     Adds ``wall_time_s`` (cumulative) to every epoch's logs.
     """

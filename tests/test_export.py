@@ -127,10 +127,12 @@ def test_default_tile_holds_four_contexts_in_whole_lr_pixels():
     keras.utils.set_random_seed(0)
     assert export.default_tile_shape(_build("espcn", 3)) == (64, 64)
     assert export.default_tile_shape(models.build("srcnn"), scale=3) == (63, 63)  # HR tiles of 21 LR pixels
-    deep = models.build("vdsr", depth=20, filters=4)  # radius 20: 80 HR pixels, rounded up to whole LR ones
+    deep = models.build("vdsr", depth=20, filters=4)  # radius 20 HR pixels
     assert models.receptive_field(deep) == 20
-    assert export.default_tile_shape(deep, scale=3) == (81, 81)
-    assert export.default_tile_shape(deep) == (80, 80)  # without a scale: HR tiles only
+    # Images are tiled in LR tiles of side / scale with a context of ceil(20 / scale) plus bicubic's
+    # support (12, 9, 7 LR pixels at x2, x3, x4): four of those, in whole LR pixels.
+    assert [export.default_tile_shape(deep, scale=scale) for scale in (2, 3, 4)] == [(96, 96), (108, 108), (112, 112)]
+    assert export.default_tile_shape(deep) == (80, 80)  # without a scale: four times the HR radius
 
 
 def test_tiles_are_checked_before_the_conversion(tmp_path, monkeypatch):

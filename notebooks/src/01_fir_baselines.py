@@ -17,7 +17,7 @@
 #
 # Get a step wrong and the numbers move. On Set5 bicubic, RGB instead of Y costs almost 2 dB; an
 # LR made without antialiasing (OpenCV's `INTER_CUBIC`, `tf.image.resize`'s default) moves the row
-# by about half a dB, up at ×2 and down at ×3 and ×4; forgetting the shave matters least for
+# by 0.4 to 0.8 dB, up at ×2 and down at ×3 and ×4; forgetting the shave matters least for
 # bicubic (exercises 1 and 2 measure these). `srlib` implements each step once:
 # `srlib.resize.imresize` (MATLAB-exact, TensorFlow ops), `srlib.color`, `srlib.metrics`,
 # `srlib.evaluate`.
@@ -102,8 +102,9 @@ plt.show()
 
 # %% [markdown]
 # MATLAB's weights in practice: `resize.contributions` reproduces MATLAB's own routine. At
-# ×1/3 the bicubic kernel is stretched to 12 input pixels (antialiasing), for which MATLAB reads
-# `ceil(12) + 2 = 14` taps per output, the outer ones weighted zero; near the border the taps are
+# ×1/3 the bicubic kernel is stretched to 12 input pixels (antialiasing), for which MATLAB
+# computes `ceil(12) + 2 = 14` taps per output and then drops the columns that are zero for every
+# output (`srlib` keeps them: the same result); near the border the taps are
 # mirrored, which is where `tf.image.resize(..., antialias=True)` differs.
 
 # %%

@@ -233,7 +233,7 @@ def train_for(run_name, network, minutes, upsampled_input=False):
     """Trains (or resumes) `network` in RUN_ROOT/run_name for `minutes` of training time; returns the saver."""
     saver = CheckpointSaver(RUN_ROOT / run_name, network, monitor="val_psnr", keep_last=1)
     initial_epoch = saver.restore_or_initialize()  # 0 on a fresh run, else the epoch to resume at
-    spent = (saver.history.get("train_time_s") or [0.0])[-1]
+    spent = training.last_recorded(saver.history, "train_time_s")
     if spent < 60 * minutes:
         batches = data.training_dataset(
             TRAINING_IMAGES, SCALE, recipe.hr_patch_size, batch_size=recipe.batch_size,

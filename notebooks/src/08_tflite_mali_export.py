@@ -76,7 +76,7 @@ import srlib
 from srlib import data, datasets, export, gpu_check, inference, models, plots, resize, train
 
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
-TILE = (64, 64)  # input tile of every export: 64x64 LR in, 192x192 out at x3
+TILE = (64, 64)  # the demo export's and section 6's tile: 64x64 LR in, 192x192 out at x3
 # (pre-upsampling models take HR-sized tiles, which must hold whole LR pixels: 63x63 at x3)
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="notebook_tflite_quick_")) if QUICK else Path("outputs/tflite")
 OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -216,7 +216,8 @@ print(export.format_model_card(card))
 # file name says the model and the mode. Each model gets its default tile,
 # `export.default_tile_shape(model, scale)`: 64×64, or four times the context when that is larger
 # (so that at least half of each tile's side is kept), in whole LR pixels for the pre-upsampling
-# models, whose tiles are HR-sized: 63×63 for SRCNN at ×3, 80×80 for VDSR at ×2.
+# models, whose tiles are HR-sized: 63×63 for SRCNN at ×3, 96×96 for VDSR at ×2 and for the
+# 8-block SRResNet and SRGAN at ×4.
 
 # %%
 cards = {}
@@ -378,7 +379,7 @@ plt.show()
 # buffers or textures whose sides are limited: OpenGL ES 3.1 guarantees only 2048 texels per
 # texture side (what a device really allows is `GL_MAX_TEXTURE_SIZE`, or
 # `CL_DEVICE_IMAGE2D_MAX_WIDTH` for OpenCL), and a 2160p output row is 3840 pixels wide. The largest
-# activation of each float16 export, read from the file, at the 64×64 tile and scaled to a whole LR
+# activation of each float16 export, read from the file, at its tile and scaled to a whole LR
 # frame of 1080p→2160p (fp16, channels padded to a multiple of 4):
 
 # %%
@@ -398,7 +399,7 @@ def largest_activation(path):
 
 FRAME_OUTPUT = (2160, 3840)
 activation_mib = {}  # label -> (MiB at the tile, MiB at a whole frame)
-print(f"{'model':<14} {'largest tensor, 64x64 tile':>27} {'MiB':>6} {'same tensor, 2160p-output frame':>33} "
+print(f"{'model':<14} {'largest tensor, at its tile':>27} {'MiB':>6} {'same tensor, 2160p-output frame':>33} "
       f"{'MiB':>7}")
 for label in labels:
     each = cards[label, "float16"]
@@ -494,7 +495,7 @@ plt.show()
 # ## 7. Latency, and the throughput a Mali would need
 # **Measured here:** the CPU latency per tile from each model card (ai_edge_litert with XNNPACK,
 # 2 threads, on a CPU shared with other work: expect a large spread between runs), and from it the CPU
-# time of a whole frame: tiles per frame (LR frame, 64×64 tiles overlapping by the card's context) ×
+# time of a whole frame: tiles per frame (LR frame, each card's tile overlapping by its context) ×
 # ms per tile, colour conversion not included: an extrapolation, not a timed frame. **Computed from
 # the graph:** the MACs per second 30 frames per second need, tiling overhead included.
 
