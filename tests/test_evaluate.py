@@ -134,3 +134,17 @@ def test_a_dataset_is_reported_under_its_registered_name():
     assert result.dataset == "embedded"
     assert evaluate._dataset_name("set5") == "Set5" and evaluate._dataset_name("bsd100") == "B100"
     assert evaluate._dataset_name("no-such-set") == "no-such-set"
+
+
+def test_format_table_puts_the_published_row_beside_whole_sets_only():
+    def result(method, images, psnr):
+        return evaluate.EvaluationResult("Set5", 2, method, [evaluate.ImageResult(f"i{index}", psnr, 0.9)
+                                                              for index in range(images)])
+
+    rows = evaluate.format_table([result("bicubic", 5, 33.60), result("bicubic", 2, 35.0),
+                                  result("my_filter", 5, 30.0)]).splitlines()
+    assert rows[0].split() == ["method", "dataset", "scale", "images", "PSNR-Y", "SSIM-Y", "published", "diff"]
+    assert rows[2].split() == ["bicubic", "Set5", "x2", "5", "33.60", "0.9000", "33.66", "-0.06"]
+    assert rows[3].split() == ["bicubic", "Set5", "x2", "2", "35.00", "0.9000", "33.66", "subset"]
+    assert rows[4].split() == ["my_filter", "Set5", "x2", "5", "30.00", "0.9000", "-"]
+    assert "published" not in evaluate.format_table([result("bicubic", 5, 33.6)], published=False)

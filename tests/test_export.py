@@ -3,6 +3,7 @@
 import json
 
 import keras
+import numpy as np
 import pytest
 
 from srlib import datasets, export, gpu_check, models
@@ -174,3 +175,36 @@ def test_every_shipped_model_exports_for_the_gpu_delegate(tmp_path, photos):
         export.export_tflite(model, path, None, "float16", scale=scale, latency_runs=1)  # the default tile
         assert gpu_check.check_gpu_compatibility(path) == [], key
         assert export.parity_psnr(model, path, photos, scale=scale) >= MIN_PSNR["float16"], key
+
+
+def test_representative_tiles_are_seeded_crops_in_the_models_channels(rng):
+    from srlib.color import rgb_to_y
+
+    colour = np.zeros((40, 40, 3), np.uint8)
+    colour[..., 0], colour[..., 2] = 200, 50  # one colour: every crop has the same Y
+    grey = rng.integers(0, 256, (30, 30), dtype=np.uint8)
+    too_small = np.zeros((8, 8, 3), np.uint8)
+    tiles = export.representative_tiles([("c", colour), too_small], (16, 16), 1, count=4, seed=3)
+    assert tiles.shape == (4, 16, 16, 1) and tiles.dtype == np.float32
+    np.testing.assert_allclose(tiles, rgb_to_y(colour[:16, :16].astype(np.float32) / 255)[None].repeat(4, 0),
+                               atol=1e-6)
+    repeated = export.representative_tiles([grey], (16, 16), 3, count=5, seed=3)
+    assert all(np.array_equal(tile[..., 0], tile[..., 2]) for tile in repeated)  # grey repeated into RGB
+    for tile in repeated:  # each one a crop of the image
+        assert any(np.array_equal(tile[..., 0], grey[top:top + 16, left:left + 16] / np.float32(255))
+                   for top in range(15) for left in range(15))
+    np.testing.assert_array_equal(repeated, export.representative_tiles([grey], (16, 16), 3, count=5, seed=3))
+    with pytest.raises(ValueError, match="at least 16x16 pixels"):
+        export.representative_tiles([too_small], (16, 16), 3)
+
+
+def test_fixed_shape_model_shares_the_weights_at_a_batch_one_tile():
+    model = _build("sp_vdsr_second_input", 2)
+    fixed = export.fixed_shape_model(model, (12, 10), scale=2)
+    assert [tuple(tensor.shape) for tensor in fixed.inputs] == [(1, 12, 10, 1), (1, 24, 20, 1)]
+    assert {id(variable) for variable in fixed.weights} == {id(variable) for variable in model.weights}  # shared
+    lr = np.random.default_rng(0).random((1, 12, 10, 1), dtype=np.float32)
+    upsampled = np.repeat(np.repeat(lr, 2, axis=1), 2, axis=2)
+    np.testing.assert_allclose(fixed([lr, upsampled]), model([lr, upsampled]), atol=1e-6)
+    with pytest.raises(ValueError, match="needs `scale`"):
+        export.fixed_shape_model(model, (12, 10))

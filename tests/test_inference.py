@@ -312,3 +312,14 @@ def test_callable_network_tiles_any_function(rng):
     with pytest.raises(ValueError, match="overlap='auto' needs the network's receptive field"):
         inference.TiledUpscaler(unknown_context, 2, tile=16)(image)
     np.testing.assert_array_equal(inference.TiledUpscaler(unknown_context, 2, tile=16, overlap=0)(image), upscaled)
+
+
+@pytest.mark.parametrize("method", ["nearest", "bilinear", "bicubic", "lanczos2", "lanczos3"])
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_interpolation_support_is_how_far_an_lr_pixel_reaches(method, scale):
+    base = np.full((1, 40), 0.5, np.float32)
+    bumped = base.copy()
+    bumped[0, 20] = 0.9
+    difference = imresize(bumped, scale=(1, scale), method=method) - imresize(base, scale=(1, scale), method=method)
+    changed = np.nonzero(np.abs(difference[0]) > 1e-7)[0]
+    assert max(abs(index // scale - 20) for index in changed) == inference.interpolation_support(scale, method)

@@ -5,6 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from srlib import plots  # noqa: E402
@@ -65,3 +66,35 @@ def test_protocol_crops_measures_each_upscaler_under_the_protocol():
     titles = [axis.get_title() for axis in figure.axes[:3]]
     assert titles == [f"bicubic {psnr['bicubic']:.2f} dB", f"lanczos3 {psnr['lanczos3']:.2f} dB", "HR (ground truth)"]
     assert name in figure._suptitle.get_text()
+
+
+def test_busiest_crop_finds_the_textured_window():
+    image = np.full((64, 64, 3), 128, np.uint8)
+    image[32:48, 16:32] = np.indices((16, 16)).sum(axis=0)[..., None] % 2 * 255  # a checkerboard patch
+    assert plots.busiest_crop(image, 16) == (32, 16)
+    assert plots.busiest_crop(image[..., 0], 16) == (32, 16)  # greyscale too
+
+
+def test_compare_crops_outlines_and_zooms_the_same_window():
+    images = [np.full((40, 50, 3), value, np.uint8) for value in (10, 200)]
+    figure = plots.compare_crops(images, ["first 30.00 dB", "second 31.00 dB"], crop=(8, 12), crop_size=16,
+                                 suptitle="two images")
+    whole, zoomed = figure.axes[:2], figure.axes[2:]
+    assert [axis.get_title() for axis in whole] == ["first 30.00 dB", "second 31.00 dB"]
+    assert [axis.get_title() for axis in zoomed] == ["zoom first", "zoom second"]
+    outline = whole[0].patches[0]
+    assert (outline.get_x(), outline.get_y(), outline.get_width(), outline.get_height()) == (12, 8, 16, 16)
+    assert zoomed[1].get_images()[0].get_array().shape == (16, 16, 3)
+    assert figure._suptitle.get_text() == "two images"
+
+
+def test_fir_comparison_figure_titles_carry_each_methods_protocol_psnr():
+    from srlib import datasets, evaluate
+
+    figure = plots.fir_comparison_figure("embedded", 1, 3, ["bicubic", "nearest"])
+    titles = [axis.get_title() for axis in figure.axes[:3]]
+    hr_image = datasets.load_images("embedded")[1][1]
+    for title, method in zip(titles, ["bicubic", "nearest"]):
+        psnr_y = evaluate.evaluate_image(hr_image, evaluate.fir_upscaler(method), 3)[0]
+        assert title == f"{method} {psnr_y:.2f} dB"
+    assert titles[2] == "HR (ground truth)"
