@@ -7,6 +7,7 @@ Commands:
     train      train (or resume) a model from its CPU recipe, with checkpoints
     train-gan  SRGAN's adversarial phase from a trained SRResNet run (resumable)
     publish    copy a run's weights to checkpoints/ with a manifest entry
+    annotate   add a dated note to a manifest entry (weights and results unchanged)
     upscale    upscale an image file (FIR method or model), tiled
     upscale-video  upscale every frame of a video
     export     TFLite export for a fixed tile shape, with a model card
@@ -238,6 +239,14 @@ def _publish(arguments):
     return 0
 
 
+def _annotate(arguments):
+    from srlib import train
+
+    entry = train.annotate_published(arguments.key, arguments.note, directory=arguments.directory or train.CHECKPOINTS)
+    print(train.describe_published(entry))
+    return 0
+
+
 def _demo(arguments):
     import matplotlib
     matplotlib.use("Agg")
@@ -297,6 +306,12 @@ def build_parser():
 
     datasets_parser = commands.add_parser("datasets", help="registered datasets and where they resolve")
     datasets_parser.set_defaults(handler=_datasets)
+
+    annotate_parser = commands.add_parser("annotate", help="add a dated note to a manifest entry")
+    annotate_parser.add_argument("--key", required=True, help="manifest key, e.g. espcn_x3")
+    annotate_parser.add_argument("--note", required=True, help="what the entry's fields cannot say")
+    annotate_parser.add_argument("--directory", default=None, help="folder of manifest.json (default checkpoints/)")
+    annotate_parser.set_defaults(handler=_annotate)
 
     for command in ("upscale", "upscale-video"):
         sub = commands.add_parser(command, help=f"{command} a file with an FIR method or a model, tiled")

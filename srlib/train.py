@@ -577,6 +577,31 @@ class EvaluatedWeights:
         return "shipped" if self.shipped else "trained"
 
 
+def annotate_published(key, note, directory=CHECKPOINTS, date=None):
+    """Adds a dated note to the manifest entry ``key``: what its fields cannot say (a choice made
+    between whole runs, say). The weights, their checksum and the measured results stay as they are.
+
+    Args:
+        key: manifest key, like ``"espcn_x3"``.
+        note: str, one or two sentences.
+        directory: the folder holding ``manifest.json``. Default ``checkpoints/``.
+        date: ``datetime.date`` of the note. Default: today.
+
+    Returns:
+        The updated entry (the manifest is rewritten atomically).
+    """
+    if not isinstance(note, str) or not note.strip():
+        raise ValueError(f"`note` must be a non-empty string. Received: note={note!r}")
+    manifest = read_manifest(directory)
+    if key not in manifest["models"]:
+        raise ValueError(f"no published weights {key!r} in {Path(directory) / 'manifest.json'}; "
+                         f"available: {sorted(manifest['models'])}")
+    entry = manifest["models"][key]
+    entry.setdefault("notes", []).append({"date": (date or datetime.date.today()).isoformat(), "note": note.strip()})
+    _atomic_json(Path(directory) / "manifest.json", manifest)
+    return entry
+
+
 def describe_published(entry):
     """One line on how the weights of a manifest entry were made (command, data, steps, time, machine)."""
     record = entry["training"]
@@ -593,7 +618,8 @@ def describe_published(entry):
     return (f"shipped weights {entry['weights']}, trained by `{record['command']}`{resumed}: "
             f"{'+'.join(record['data'])}, {record['optimizer_steps']:,} steps ({which} epoch, {record['epochs']}), "
             f"{record['wall_time_minutes']} minutes on {record['machine']}{start}"
-            + (" (quick mode: a smoke test, not a real training)" if record["quick_mode"] else ""))
+            + (" (quick mode: a smoke test, not a real training)" if record["quick_mode"] else "")
+            + "".join(f"; note of {note['date']}: {note['note']}" for note in entry.get("notes", [])))
 
 
 def shipped_weights(key, directory=CHECKPOINTS):

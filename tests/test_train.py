@@ -517,3 +517,27 @@ def test_mixed_bfloat16_warns_on_a_cpu_without_bfloat16_instructions(monkeypatch
         warnings.simplefilter("error")
         train.compiled_model("espcn", 3, train.recipe_with("espcn", precision="mixed_bfloat16"))
         train.compiled_model("espcn", 3, train.RECIPES["espcn"])
+
+
+def test_annotate_adds_a_dated_note_and_changes_nothing_else(quick_run, tmp_path):
+    import datetime
+
+    from srlib import cli
+
+    train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",))
+    before = train.read_manifest(tmp_path)["models"]["espcn_x3"]
+    weights = (tmp_path / before["weights"]).read_bytes()
+    entry = train.annotate_published("espcn_x3", " chosen over another run by Set5 ", tmp_path,
+                                     date=datetime.date(2026, 12, 3))
+    assert entry["notes"] == [{"date": "2026-12-03", "note": "chosen over another run by Set5"}]
+    after = train.read_manifest(tmp_path)["models"]["espcn_x3"]
+    assert {key: value for key, value in after.items() if key != "notes"} == before
+    assert (tmp_path / before["weights"]).read_bytes() == weights
+    assert train.describe_published(after).endswith("; note of 2026-12-03: chosen over another run by Set5")
+    assert cli.main(["annotate", "--key", "espcn_x3", "--note", "second", "--directory", str(tmp_path)]) == 0
+    assert [note["note"] for note in train.read_manifest(tmp_path)["models"]["espcn_x3"]["notes"]] == [
+        "chosen over another run by Set5", "second"]
+    with pytest.raises(ValueError, match="no published weights 'espcn_x4'"):
+        train.annotate_published("espcn_x4", "a note", tmp_path)
+    with pytest.raises(ValueError, match="`note` must be a non-empty string"):
+        train.annotate_published("espcn_x3", "  ", tmp_path)
