@@ -280,7 +280,8 @@ def test_4k_frame_peak_memory_under_2_gb(tmp_path):
         peak_kb = int(status.split("VmHWM:")[1].split()[0])
         print(peak_kb / 1024, time.perf_counter() - start)
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    # The timeout only guards against a hang: this test measures memory, and a slow CPU may take minutes.
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     peak_mb, seconds = map(float, result.stdout.split()[-2:])
     print(f"4K x2 SP-VDSR: peak RSS {peak_mb:.0f} MB, {seconds:.1f} s")
