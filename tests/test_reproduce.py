@@ -179,3 +179,17 @@ def test_budget_says_a_gan_pretraining_is_not_in_its_totals():
                              pretrained={"step": 8_000, "wall_time_minutes": 93.2, "run_dir": "srresnet_x4"})
     assert "after 8,000 steps, 93.2 min of pretraining (run srresnet_x4), not counted here" in reproduce._budget(row)
     assert reproduce._earlier_stages({"data": ["T91"]}) is None
+
+
+def test_update_readme_replaces_only_the_marked_section(reproduced, tmp_path):
+    results, output = reproduced
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\nbefore\n{reproduce.README_START}\nold table\n{reproduce.README_END}\nafter\n")
+    reproduce.update_readme(output / "results.json", readme)
+    text = readme.read_text()
+    assert text.startswith("# Title\nbefore\n") and text.endswith(f"{reproduce.README_END}\nafter\n")
+    assert "old table" not in text and reproduce.readme_table(results).strip() in text
+    unmarked = tmp_path / "NOTES.md"
+    unmarked.write_text("no markers here\n")
+    reproduce.update_readme(output / "results.json", unmarked)  # a README without the section is left alone
+    assert unmarked.read_text() == "no markers here\n"
