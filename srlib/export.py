@@ -325,8 +325,7 @@ def export_tflite(model, path, tile_shape=None, mode="float32", representative_i
         The :class:`ModelCard` (also written as JSON).
     """
     path = files.check_output_path(path, "model.tflite")
-    two_inputs = len(model.inputs) == 2
-    interpolation = interpolation or ("lanczos3" if two_inputs else "bicubic")
+    interpolation = _interpolation(model, interpolation)
     geometry = _tile_geometry(model, scale, interpolation)
     tile_shape = _validate_tile_shape(tile_shape) if tile_shape is not None else _default_tile(geometry)
     _check_tile(tile_shape, geometry)  # before the slow conversion
@@ -336,10 +335,16 @@ def export_tflite(model, path, tile_shape=None, mode="float32", representative_i
     with files.replacing(path) as draft:
         draft.write_bytes(data)
         card = _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads,
-                           scale, geometry.radius, geometry.context)
+                           geometry)
         card_path(path).unlink(missing_ok=True)  # never a new model beside the old model's card
     files.atomic_write(card_path(path), lambda handle: handle.write(json.dumps(card.to_dict(), indent=2).encode()))
     return card
+
+
+def _interpolation(model, interpolation):
+    """``interpolation``, or the default of a model's interpolated input: Lanczos-3 for a second
+    input (SP-VDSR), bicubic for a pre-upsampling model's (recorded only for those)."""
+    return interpolation or ("lanczos3" if len(model.inputs) == 2 else "bicubic")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -405,8 +410,7 @@ def default_tile_shape(model, scale=None, interpolation=None):
     Returns:
         ``(side, side)``.
     """
-    interpolation = interpolation or ("lanczos3" if len(model.inputs) == 2 else "bicubic")
-    return _default_tile(_tile_geometry(model, scale, interpolation))
+    return _default_tile(_tile_geometry(model, scale, _interpolation(model, interpolation)))
 
 
 def _default_tile(geometry):
@@ -415,10 +419,10 @@ def _default_tile(geometry):
     return (max(64 - 64 % factor, -(-needed // factor) * factor),) * 2
 
 
-def _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads, scale,
-                radius, context):
+def _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads, geometry):
     """The :class:`ModelCard` of the TFLite file ``draft``, which will be published as ``path``."""
     two_inputs = len(model.inputs) == 2
+    context = geometry.context
     network = TFLiteNetwork(draft, num_threads=num_threads, interpolation=interpolation, context=context)
     input_sizes = [tile_shape] + ([(tile_shape[0] * network.scale, tile_shape[1] * network.scale)]
                                   if two_inputs else [])
@@ -442,7 +446,7 @@ def _model_card(model, draft, path, tile_shape, mode, interpolation, name, laten
         interpolation_note=INTERPOLATION_INPUT_NOTES.get(variant),
         parameters=cost.parameters,
         macs_per_output_pixel=cost.macs_per_output_pixel,
-        receptive_field=radius,
+        receptive_field=geometry.radius,
         context=context,
         tiling_overhead=overhead,
         ops=[f"{op} v{version}" for op, version in op_list(read_tflite(draft))],

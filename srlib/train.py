@@ -536,13 +536,17 @@ def published_method(model, content=None):
     return model
 
 
-def load_published(key, directory=CHECKPOINTS):
-    """Builds the model of a manifest entry and loads its weights (``key`` like ``"espcn_x3"``)."""
-    manifest = read_manifest(directory)
+def _published_entry(manifest, key, directory):
+    """``manifest``'s entry ``key``, or a ValueError naming the keys it has."""
     if key not in manifest["models"]:
         raise ValueError(f"no published weights {key!r} in {Path(directory) / 'manifest.json'}; "
                          f"available: {sorted(manifest['models'])}")
-    entry = manifest["models"][key]
+    return manifest["models"][key]
+
+
+def load_published(key, directory=CHECKPOINTS):
+    """Builds the model of a manifest entry and loads its weights (``key`` like ``"espcn_x3"``)."""
+    entry = _published_entry(read_manifest(directory), key, directory)
     weights = Path(directory) / entry["weights"]
     if not weights.is_file() or _sha256(weights) != entry["sha256"]:
         raise ValueError(f"{weights} is missing or does not match its manifest checksum")
@@ -593,10 +597,7 @@ def annotate_published(key, note, directory=CHECKPOINTS, date=None):
     if not isinstance(note, str) or not note.strip():
         raise ValueError(f"`note` must be a non-empty string. Received: note={note!r}")
     manifest = read_manifest(directory)
-    if key not in manifest["models"]:
-        raise ValueError(f"no published weights {key!r} in {Path(directory) / 'manifest.json'}; "
-                         f"available: {sorted(manifest['models'])}")
-    entry = manifest["models"][key]
+    entry = _published_entry(manifest, key, directory)
     entry.setdefault("notes", []).append({"date": (date or datetime.date.today()).isoformat(), "note": note.strip()})
     _atomic_json(Path(directory) / "manifest.json", manifest)
     return entry
