@@ -31,7 +31,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srlib import datasets, export, inference, models, train
+from srlib import datasets, export, inference, models, zoo
 from timing import median_seconds
 
 CASES = (("ESPCN x3", "espcn", 3, (360, 640)), ("SP-VDSR x2", "sp_vdsr", 2, (540, 960)))
@@ -41,7 +41,7 @@ EXPORTS = ("float32", "float16", "int8")
 def model_and_weights(name, scale):
     """The shipped model if the manifest has it, else an untrained one; and which it is."""
     try:
-        model, _ = train.load_published(f"{name}_x{scale}")
+        model, _ = zoo.load_published(f"{name}_x{scale}")
         return model, "shipped"
     except ValueError:
         keras.utils.set_random_seed(0)

@@ -80,7 +80,6 @@ step-based learning-rate schedule runs that many steps ahead from then on.
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -96,6 +95,7 @@ import tensorflow as tf
 from keras.src.backend.common import global_state
 from keras.src.random import seed_generator as keras_seed_generator
 
+from srlib import files
 from srlib.validation import positive_int
 
 FORMAT_VERSION = 1
@@ -265,7 +265,7 @@ class CheckpointSaver:
         _atomic_write(npz_path, lambda file: np.savez(file, **arrays))
         try:
             record["arrays"] = {"file": os.path.basename(npz_path), "bytes": os.path.getsize(npz_path),
-                                "sha256": _sha256(npz_path)}
+                                "sha256": files.sha256(npz_path)}
             text = json.dumps(record, indent=1, default=_to_json)
             _atomic_write(json_path, lambda file: file.write(text.encode()))
         except BaseException:
@@ -672,18 +672,11 @@ def _read_checkpoint(json_path):
     if actual_bytes != expected_bytes:
         raise CorruptCheckpointError(f"checkpoint file {npz_path} has {actual_bytes} bytes but {json_path} "
                                      f"records {expected_bytes} (truncated?)")
-    if _sha256(npz_path) != expected_sha256:
+    if files.sha256(npz_path) != expected_sha256:
         raise CorruptCheckpointError(f"checkpoint file {npz_path} does not match the SHA-256 in {json_path}")
     with np.load(npz_path) as npz:
         return record, {key: npz[key] for key in npz.files}
 
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- arguments

@@ -26,7 +26,7 @@ from srlib.evaluate import FIR_METHODS
 
 def _load_model(arguments):
     """The Keras model named by --model / --checkpoint (published weights by default)."""
-    from srlib import models, train
+    from srlib import models, train, zoo
 
     if arguments.checkpoint:
         import keras
@@ -53,7 +53,7 @@ def _load_model(arguments):
                 raise FileNotFoundError(f"--checkpoint {path}: no checkpoint in this folder")
             return model
         if arguments.model and path.name.endswith(".weights.h5"):
-            entry = next((entry for entry in train.read_manifest(path.parent)["models"].values()
+            entry = next((entry for entry in zoo.read_manifest(path.parent)["models"].values()
                           if entry["weights"] == path.name), None)
             if entry is not None and entry["model"] != arguments.model:
                 raise ValueError(f"--checkpoint {path}: its manifest says these are {entry['model']} weights, "
@@ -71,14 +71,14 @@ def _load_model(arguments):
             return model
         raise ValueError(f"--checkpoint {path}: expected a .keras file, or a .weights.h5 file or a "
                          "training run folder together with --model NAME")
-    manifest = train.read_manifest()
+    manifest = zoo.read_manifest()
     candidates = [key for key, entry in sorted(manifest["models"].items())
                   if entry["model"] == arguments.model and arguments.scale in entry["scales"]]
     if not candidates:
         raise ValueError(f"--model {arguments.model} --scale {arguments.scale}: no published weights in "
                          f"checkpoints/manifest.json (available: {sorted(manifest['models'])}); "
                          "train and publish them, or pass --checkpoint")
-    return train.load_published(candidates[0])[0]
+    return zoo.load_published(candidates[0])[0]
 
 
 def _model_arguments(arguments, record):
@@ -240,10 +240,10 @@ def _publish(arguments):
 
 
 def _annotate(arguments):
-    from srlib import train
+    from srlib import zoo
 
-    entry = train.annotate_published(arguments.key, arguments.note, directory=arguments.directory or train.CHECKPOINTS)
-    print(train.describe_published(entry))
+    entry = zoo.annotate_published(arguments.key, arguments.note, directory=arguments.directory or zoo.CHECKPOINTS)
+    print(zoo.describe_published(entry))
     return 0
 
 
@@ -354,7 +354,7 @@ def build_parser():
                                   help="only check that RESULTS.md/results.json match checkpoints/manifest.json")
     reproduce_parser.set_defaults(handler=_reproduce)
 
-    from srlib import train
+    from srlib import train, zoo
 
     for command, handler, text in [("train", _train, "train or resume a model from its CPU recipe"),
                                    ("publish", _publish, "publish a run's weights (last epoch) to checkpoints/")]:
@@ -378,7 +378,7 @@ def build_parser():
                                   "vdsr_x234) instead of random ones: fine-tuning, or continuing a training whose "
                                   "run folder is gone; publish counts their steps and minutes in the totals")
         else:
-            sub.add_argument("--directory", default=str(train.CHECKPOINTS), help="where weights and manifest go")
+            sub.add_argument("--directory", default=str(zoo.CHECKPOINTS), help="where weights and manifest go")
             sub.add_argument("--select", choices=train.SELECTIONS, default="last",
                              help="which epoch: the last (default), or the best by validation PSNR")
         sub.set_defaults(handler=handler)

@@ -7,6 +7,8 @@ Training checkpoints add fsync on top of this (:mod:`srlib.checkpoint`).
 """
 
 import contextlib
+import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -87,3 +89,31 @@ def write_text(path, text):
 def publish_permissions(path):
     """Gives a file made by ``tempfile`` the permissions of an ordinary new file."""
     os.chmod(path, 0o666 & ~_UMASK)
+
+
+def json_text(payload):
+    """``payload`` as the JSON text srlib writes: indented, keys sorted, a final newline."""
+    return json.dumps(payload, indent=2, sort_keys=True) + "\n"
+
+
+def write_json(path, payload):
+    """:func:`write_text` of :func:`json_text`."""
+    return write_text(path, json_text(payload))
+
+
+def read_json(path, remedy=""):
+    """The JSON in ``path``; a ValueError naming the file (and ``remedy``, a sentence that
+    starts with ``"; "``) if it is not JSON."""
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:  # bare, it would not say which file
+        raise ValueError(f"{path} is not valid JSON ({error}){remedy}") from error
+
+
+def sha256(path):
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -23,7 +23,7 @@ import os
 import platform
 from pathlib import Path
 
-from srlib import datasets, evaluate, files, train
+from srlib import datasets, evaluate, files, zoo
 from srlib.datasets import DatasetNotFoundError
 
 DEFAULT_DATASETS = ("Set5", "Set14")
@@ -98,7 +98,7 @@ def _jobs(dataset_names, scales, manifest):
     return jobs
 
 
-def evaluate_all(datasets_=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_dir=train.CHECKPOINTS,
+def evaluate_all(datasets_=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_dir=zoo.CHECKPOINTS,
                  progress=True):
     """Evaluates everything and returns the results dict (what ``results.json`` holds), writing nothing."""
     from tqdm.auto import tqdm
@@ -106,7 +106,7 @@ def evaluate_all(datasets_=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_
     from srlib import models
 
     scales = sorted({int(scale) for scale in scales})
-    manifest = train.read_manifest(checkpoints_dir)
+    manifest = zoo.read_manifest(checkpoints_dir)
     available, skipped = [], []
     for name in datasets_:
         datasets.check_name(name)  # a misspelt name is an error, not a dataset to skip
@@ -126,7 +126,7 @@ def evaluate_all(datasets_=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_
             continue
         entry = manifest["models"][name]
         if name not in loaded:
-            loaded[name] = train.load_published(name, checkpoints_dir)[0]
+            loaded[name] = zoo.load_published(name, checkpoints_dir)[0]
         result = evaluate.evaluate(models.upscaler(loaded[name], scale), dataset, scale, method_name=name)
         record = entry["training"]
         details = {"model": entry["model"], "sha256": entry["sha256"], "weights": entry["weights"],
@@ -136,7 +136,7 @@ def evaluate_all(datasets_=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_
                                 "quick_mode": record.get("quick_mode", False),
                                 "earlier_stages": _earlier_stages(record)}}
         rows.append(_row(result, dataset, scale, name, "trained", int(entry["parameters"]),
-                         train.published_name(entry), details))
+                         zoo.published_name(entry), details))
     return {
         "generated_by": "python -m srlib reproduce",
         "protocol": evaluate.PROTOCOL,
@@ -297,7 +297,7 @@ def check_up_to_date(results_json, manifest, results_md=None):
     """
     results = _load(results_json)
     if not isinstance(manifest, dict):
-        manifest = train.read_manifest(manifest)
+        manifest = zoo.read_manifest(manifest)
     problems = []
     recorded = results.get("checkpoints", {})
     for key, entry in sorted(manifest.get("models", {}).items()):
@@ -424,7 +424,7 @@ def update_readme(results_json, readme_path):
         files.write_text(readme_path, readme_with_results(text, results_json))
 
 
-def reproduce(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_dir=train.CHECKPOINTS,
+def reproduce(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_dir=zoo.CHECKPOINTS,
               output_dir=REPO_ROOT, progress=True, figure=True):
     """Evaluates the FIR baselines and every published checkpoint, writes ``results.json`` and ``RESULTS.md``.
 
@@ -447,7 +447,7 @@ def reproduce(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_dir=
     return json.loads((Path(output_dir) / RESULTS_JSON).read_text())
 
 
-def main(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, output_dir=REPO_ROOT, checkpoints_dir=train.CHECKPOINTS,
+def main(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, output_dir=REPO_ROOT, checkpoints_dir=zoo.CHECKPOINTS,
          progress=True):
     """CLI entry point: runs :func:`reproduce` and prints what it wrote. Returns the exit status
     (1 when no dataset could be evaluated: then nothing is written)."""
@@ -467,7 +467,7 @@ def main(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, output_dir=REPO_ROOT,
     return 0 if results["rows"] else 1
 
 
-def main_check(output_dir=REPO_ROOT, checkpoints_dir=train.CHECKPOINTS):
+def main_check(output_dir=REPO_ROOT, checkpoints_dir=zoo.CHECKPOINTS):
     """``reproduce --check``: 0 if ``results.json``/``RESULTS.md`` describe the manifest's weights, else 1."""
     output_dir = Path(output_dir)
     json_path = output_dir / RESULTS_JSON

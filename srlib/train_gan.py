@@ -29,7 +29,7 @@ from pathlib import Path
 
 import keras
 
-from srlib import checkpoint, data, datasets, models, train, training
+from srlib import checkpoint, data, datasets, models, train, training, zoo
 from srlib.gan import SRGAN
 from srlib.losses import ADVERSARIAL_KINDS, MSELoss, PerceptualLoss
 from srlib.validation import non_negative_number, positive_int
@@ -226,7 +226,7 @@ def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quic
     return gan, saver
 
 
-def publish_gan(scale, run_dir=None, directory=train.CHECKPOINTS, datasets_to_report=("Set5", "Set14"),
+def publish_gan(scale, run_dir=None, directory=zoo.CHECKPOINTS, datasets_to_report=("Set5", "Set14"),
                 command=None):
     """Publishes the last generator of a GAN run as ``srgan_x<scale>`` (see :func:`srlib.train.publish`).
 
@@ -243,12 +243,12 @@ def publish_gan(scale, run_dir=None, directory=train.CHECKPOINTS, datasets_to_re
     if last is None:
         raise FileNotFoundError(f"no checkpoint in {run_dir}: train first (python -m srlib train-gan ...)")
     pretrained = {**run["pretrained"], "run_dir": os.path.basename(run["pretrained"]["run_dir"])}
-    return train.write_published(f"srgan_x{scale}", generator, run, dataclasses.asdict(recipe), last, last,
-                                 train.LAST_EPOCH, directory, datasets_to_report, command,
+    return zoo.write_published(f"srgan_x{scale}", generator, run, dataclasses.asdict(recipe), last, last,
+                                 zoo.LAST_EPOCH, directory, datasets_to_report, command,
                                  extra_training={"pretrained": pretrained, "vgg_weights": run.get("vgg_weights")})
 
 
-def shipped_pair(scale, recipe, directory=train.CHECKPOINTS, model_arguments=None):
+def shipped_pair(scale, recipe, directory=zoo.CHECKPOINTS, model_arguments=None):
     """The shipped ``srresnet_x<scale>`` and ``srgan_x<scale>`` if they are a pair trained like ``recipe``.
 
     A pair: the GAN started from exactly the published SRResNet (same steps, same
@@ -263,7 +263,7 @@ def shipped_pair(scale, recipe, directory=train.CHECKPOINTS, model_arguments=Non
         ``({"srresnet": EvaluatedWeights, "srgan": EvaluatedWeights}, reason)``, or
         ``(None, reason)`` saying why not.
     """
-    shipped = {method: train.shipped_weights(f"{method}_x{scale}", directory) for method in ("srresnet", "srgan")}
+    shipped = {method: zoo.shipped_weights(f"{method}_x{scale}", directory) for method in ("srresnet", "srgan")}
     missing = [f"{method}_x{scale}" for method, weights in shipped.items() if weights is None]
     if missing:
         return None, f"{' and '.join(missing)} not shipped"

@@ -149,10 +149,10 @@ def test_check_gpu_quantized_ok_accepts_an_int8_file_the_float_path_refuses(tmp_
 
 
 def test_upscale_with_a_shipped_model_name_uses_its_published_weights(photo, tmp_path):
-    from srlib import cli, inference, train
+    from srlib import cli, inference, zoo
 
     output = tmp_path / "sr.png"
     assert cli.main(["upscale", str(photo), str(output), "--scale", "3", "--model", "espcn"]) == 0
-    published, _ = train.load_published("espcn_x3")
+    published, _ = zoo.load_published("espcn_x3")
     expected = inference.upscale_image(images.read_image(photo), published, scale=3)
     np.testing.assert_array_equal(images.read_image(output), expected)

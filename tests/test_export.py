@@ -164,12 +164,12 @@ def test_argument_errors(tmp_path):
 def test_every_shipped_model_exports_for_the_gpu_delegate(tmp_path, photos):
     """Each entry of checkpoints/manifest.json, with its trained weights: float16 export,
     no GPU-delegate violation, parity with Keras."""
-    from srlib import train
+    from srlib import zoo
 
-    keys = sorted(train.read_manifest()["models"])
+    keys = sorted(zoo.read_manifest()["models"])
     assert keys, "checkpoints/manifest.json lists no model"
     for key in keys:
-        model, entry = train.load_published(key)
+        model, entry = zoo.load_published(key)
         scale = entry["scales"][0]
         path = tmp_path / f"{key}.tflite"
         export.export_tflite(model, path, None, "float16", scale=scale, latency_runs=1)  # the default tile

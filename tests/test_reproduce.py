@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from srlib import evaluate, reproduce, train
+from srlib import evaluate, reproduce, train, zoo
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_rows_for_every_fir_method_and_the_trained_model(reproduced, checkpoints
             assert row["kind"] == "fir" and row["images"] == 5 and row["parameters"] == 0
     assert ("embedded", 2, "espcn_x3") not in rows  # a x3 model is evaluated at x3 only
     trained = rows[("embedded", 3, "espcn_x3")]
-    entry = train.read_manifest(checkpoints)["models"]["espcn_x3"]
+    entry = zoo.read_manifest(checkpoints)["models"]["espcn_x3"]
     assert trained["kind"] == "trained" and trained["sha256"] == entry["sha256"]
     assert trained["parameters"] == entry["parameters"]
     assert trained["training"]["data"] == ["embedded"]
@@ -110,7 +110,7 @@ def test_figure_is_written_and_referenced(reproduced):
 
 def test_check_up_to_date_flags_stale_results(reproduced, checkpoints):
     results, output = reproduced
-    manifest = train.read_manifest(checkpoints)
+    manifest = zoo.read_manifest(checkpoints)
     # Urban100 was skipped: the table lacks its rows, which --check says until it is measured.
     assert reproduce.check_up_to_date(output / "results.json", checkpoints, output / "RESULTS.md") == [
         "results.json has no rows for Urban100, which was not available: rerun python -m srlib reproduce where it is"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from srlib import reproduce, train
+from srlib import reproduce, zoo
 
 ROOT = Path(__file__).parents[1]
 
@@ -22,7 +22,7 @@ def results_json():
 
 
 def test_results_match_the_manifest(results_json):
-    assert reproduce.check_up_to_date(results_json, train.CHECKPOINTS, ROOT / reproduce.RESULTS_MD) == []
+    assert reproduce.check_up_to_date(results_json, zoo.CHECKPOINTS, ROOT / reproduce.RESULTS_MD) == []
 
 
 def test_readme_table_is_generated_from_results(results_json):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srlib import models, train, training
+from srlib import models, train, training, zoo
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,7 @@ def test_publish_and_load(quick_run, tmp_path):
     assert entry["training"]["command"] == "python -m srlib train --quick"
     assert entry["training"]["run_optimizer_steps"] >= entry["training"]["optimizer_steps"] > 0
     assert entry["results"]["embedded_x3"]["images"] == 5
-    model, loaded_entry = train.load_published("espcn_x3", directory=tmp_path)
+    model, loaded_entry = zoo.load_published("espcn_x3", directory=tmp_path)
     assert loaded_entry["sha256"] == entry["sha256"]
     # the published weights are the last checkpoint's: evaluating them reproduces the manifest
     from srlib import evaluate
@@ -125,7 +125,7 @@ def test_publish_best_epoch_says_where_it_was_chosen(quick_run, tmp_path):
     assert "best epoch by validation Y-PSNR on Set5" in entry["training"]["selection"]
     model, saver = _saver_of(quick_run)
     saver.restore("best")
-    published, _ = train.load_published("espcn_x3", tmp_path)
+    published, _ = zoo.load_published("espcn_x3", tmp_path)
     for chosen, shipped in zip(model.get_weights(), published.get_weights()):
         np.testing.assert_array_equal(chosen, shipped)  # what was published is the best epoch's weights
     with pytest.raises(ValueError, match="select"):
@@ -158,9 +158,9 @@ def test_load_published_detects_tampering(quick_run, tmp_path):
     weights = tmp_path / entry["weights"]
     weights.write_bytes(weights.read_bytes()[:-10])
     with pytest.raises(ValueError, match="checksum"):
-        train.load_published("espcn_x3", directory=tmp_path)
+        zoo.load_published("espcn_x3", directory=tmp_path)
     with pytest.raises(ValueError, match="no published weights"):
-        train.load_published("srcnn_x9", directory=tmp_path)
+        zoo.load_published("srcnn_x9", directory=tmp_path)
 
 
 def test_cli_evaluate_with_checkpoint_folder(quick_run):
@@ -306,7 +306,7 @@ def _saver_of(run_dir):
 def test_shipped_or_trained_without_shipped_weights_restores_the_best_epoch(quick_run, tmp_path):
     model, saver = _saver_of(quick_run)
     epochs, minutes = len(saver.history["loss"]), saver.history["wall_time_s"][-1] / 60
-    chosen = train.shipped_or_trained("espcn_x3", saver, model, True, "embedded", directory=tmp_path)
+    chosen = zoo.shipped_or_trained("espcn_x3", saver, model, True, "embedded", directory=tmp_path)
     best = saver.restore("best")
     assert chosen.model is model and not chosen.shipped and chosen.source == "trained" and chosen.entry is None
     assert chosen.limit == 2 and chosen.steps == best.step
@@ -314,11 +314,11 @@ def test_shipped_or_trained_without_shipped_weights_restores_the_best_epoch(quic
         f"no shipped weights (espcn_x3 is not in {tmp_path / 'manifest.json'}): the model trained above, a "
         f"quick-mode run of {epochs} epochs, {minutes:.1f} minutes on embedded, best epoch {best.epoch} "
         f"({best.step:,} steps)")
-    full = train.shipped_or_trained("espcn_x3", saver, model, False, "T91", directory=tmp_path,
+    full = zoo.shipped_or_trained("espcn_x3", saver, model, False, "T91", directory=tmp_path,
                                     model_label="VDSR-20", recipe_minutes=180)
     assert full.limit is None and "the VDSR-20 trained above, a CPU-recipe run" in full.description
     assert "minutes (the recipe is 180 minutes) on T91" in full.description
-    listed = train.shipped_or_trained("espcn_x3", saver, model, False, ["T91", "BSD200"], directory=tmp_path)
+    listed = zoo.shipped_or_trained("espcn_x3", saver, model, False, ["T91", "BSD200"], directory=tmp_path)
     assert " on T91+BSD200, best epoch" in listed.description
 
 
@@ -336,9 +336,9 @@ def test_shipped_or_trained_prefers_shipped_weights(quick_run, tmp_path):
     entry = train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",))
     model, saver = _saver_of(quick_run)
     last_weights = [weight.copy() for weight in model.get_weights()]
-    chosen = train.shipped_or_trained("espcn_x3", saver, model, True, "embedded", directory=tmp_path)
+    chosen = zoo.shipped_or_trained("espcn_x3", saver, model, True, "embedded", directory=tmp_path)
     assert chosen.shipped and chosen.source == "shipped" and chosen.limit is None
-    assert chosen.entry == train.read_manifest(tmp_path)["models"]["espcn_x3"]
+    assert chosen.entry == zoo.read_manifest(tmp_path)["models"]["espcn_x3"]
     assert chosen.model is not model and chosen.steps == entry["training"]["optimizer_steps"]
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), last_weights))  # the run is untouched
     record = entry["training"]
@@ -346,16 +346,16 @@ def test_shipped_or_trained_prefers_shipped_weights(quick_run, tmp_path):
         f"shipped weights espcn_x3.weights.h5, trained by `python -m srlib train --quick`: embedded, "
         f"{record['optimizer_steps']:,} steps (last epoch, {record['epochs']}), {record['wall_time_minutes']} minutes "
         f"on {record['machine']} (quick mode: a smoke test, not a real training)")
-    assert train.describe_published(entry) == chosen.description
-    assert train.shipped_weights("srcnn_x3", directory=tmp_path) is None
+    assert zoo.describe_published(entry) == chosen.description
+    assert zoo.shipped_weights("srcnn_x3", directory=tmp_path) is None
 
 
 def test_published_name_picks_the_paper_row_the_weights_were_trained_for():
     def entry(model, content=None):
         return {"model": model, "training": {"recipe": {} if content is None else {"content": content}}}
-    assert train.published_name(entry("espcn")) == "espcn"
-    assert train.published_name(entry("srgan", "vgg54")) == "srgan"
-    assert train.published_name(entry("srgan", "mse")) == "srgan_mse"
+    assert zoo.published_name(entry("espcn")) == "espcn"
+    assert zoo.published_name(entry("srgan", "vgg54")) == "srgan"
+    assert zoo.published_name(entry("srgan", "mse")) == "srgan_mse"
     from srlib import evaluate
     assert evaluate.published_psnr("srgan_mse", "Set5", 4) == 30.64  # Ledig et al. Table 1
 
@@ -366,7 +366,7 @@ def test_multi_scale_run_publishes_one_entry_that_serves_every_scale(tmp_path, c
     entry = train.publish("vdsr", [2, 3, 4], run_dir=run_dir, directory=published, datasets_to_report=("embedded",))
     assert entry["scales"] == [2, 3, 4] and entry["weights"] == "vdsr_x234.weights.h5"
     assert sorted(entry["results"]) == ["embedded_x2", "embedded_x3", "embedded_x4"]
-    model, _ = train.load_published("vdsr_x234", directory=published)
+    model, _ = zoo.load_published("vdsr_x234", directory=published)
     assert model.count_params() == entry["parameters"]
     from srlib import cli
     capsys.readouterr()  # the training log
@@ -387,7 +387,7 @@ def test_checkpoint_that_does_not_fit_the_model_names_the_fix(tmp_path, capsys):
     assert "--model-argument NAME=VALUE" in capsys.readouterr().err
     assert cli.main(["evaluate", "--model", "vdsr", "--checkpoint", str(weights), "--scale", "2", "--dataset",
                      "embedded", "--limit", "1", "--model-argument", "depth=3", "--model-argument", "filters=8"]) == 0
-    shipped = Path(train.CHECKPOINTS) / "sp_vdsr_x2.weights.h5"
+    shipped = Path(zoo.CHECKPOINTS) / "sp_vdsr_x2.weights.h5"
     assert cli.main(["evaluate", "--model", "espcn", "--checkpoint", str(shipped), "--scale", "2",
                      "--dataset", "embedded"]) == 2
     assert "its manifest says these are sp_vdsr weights" in capsys.readouterr().err
@@ -396,7 +396,7 @@ def test_checkpoint_that_does_not_fit_the_model_names_the_fix(tmp_path, capsys):
 def test_a_new_run_starts_from_published_weights(quick_run, tmp_path, monkeypatch):
     published = tmp_path / "published"
     train.publish("espcn", 3, run_dir=quick_run, directory=published, datasets_to_report=("embedded",))
-    expected = train.load_published("espcn_x3", published)[0].get_weights()
+    expected = zoo.load_published("espcn_x3", published)[0].get_weights()
     seen = []
     monkeypatch.setattr(keras.Model, "fit", lambda model, *args, **kwargs: seen.append(model.get_weights()))
     train.train("espcn", 3, minutes=5, run_dir=tmp_path / "continued", quick=True, initial_weights="espcn_x3",
@@ -416,9 +416,9 @@ def test_publish_counts_the_steps_and_minutes_of_the_weights_a_run_started_from(
     assert record["optimizer_steps"] == earlier["optimizer_steps"] + record["run_optimizer_steps"]
     assert record["wall_time_minutes"] == pytest.approx(earlier["wall_time_minutes"] + record["run_wall_time_minutes"],
                                                         abs=0.11)
-    assert "continuing the espcn_x3 weights of `python -m srlib train --quick`" in train.describe_published(after)
+    assert "continuing the espcn_x3 weights of `python -m srlib train --quick`" in zoo.describe_published(after)
     unrecorded = {**after, "training": {**record, "started_from": {**record["started_from"], "command": None}}}
-    assert "weights of a run whose command was not recorded (embedded," in train.describe_published(unrecorded)
+    assert "weights of a run whose command was not recorded (embedded," in zoo.describe_published(unrecorded)
     # the run resumes with the same key, though the entry it started from has been republished since
     train.train("espcn", 3, minutes=9, run_dir=run_dir, quick=True, initial_weights="espcn_x3",
                 checkpoints_dir=published)
@@ -473,7 +473,7 @@ def test_mixed_bfloat16_run_checkpoints_float32_weights_and_publishes_them_evalu
     assert np.isfinite(saver.history["loss"]).all() and saver.epoch == 2
     entry = train.publish("vdsr", 2, run_dir=run_dir, directory=published, datasets_to_report=("embedded",))
     assert entry["training"]["recipe"]["precision"] == "mixed_bfloat16"
-    float32_model, _ = train.load_published("vdsr_x2", directory=published)
+    float32_model, _ = zoo.load_published("vdsr_x2", directory=published)
     restored = train.restorable_model("vdsr", 2, train.read_run(run_dir, "vdsr"))  # `evaluate --checkpoint RUN`
     for evaluated in (float32_model, restored):
         assert all(layer.compute_dtype == "float32" for layer in evaluated.layers)
@@ -525,19 +525,19 @@ def test_annotate_adds_a_dated_note_and_changes_nothing_else(quick_run, tmp_path
     from srlib import cli
 
     train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",))
-    before = train.read_manifest(tmp_path)["models"]["espcn_x3"]
+    before = zoo.read_manifest(tmp_path)["models"]["espcn_x3"]
     weights = (tmp_path / before["weights"]).read_bytes()
-    entry = train.annotate_published("espcn_x3", " chosen over another run by Set5 ", tmp_path,
+    entry = zoo.annotate_published("espcn_x3", " chosen over another run by Set5 ", tmp_path,
                                      date=datetime.date(2026, 12, 3))
     assert entry["notes"] == [{"date": "2026-12-03", "note": "chosen over another run by Set5"}]
-    after = train.read_manifest(tmp_path)["models"]["espcn_x3"]
+    after = zoo.read_manifest(tmp_path)["models"]["espcn_x3"]
     assert {key: value for key, value in after.items() if key != "notes"} == before
     assert (tmp_path / before["weights"]).read_bytes() == weights
-    assert train.describe_published(after).endswith("; note of 2026-12-03: chosen over another run by Set5")
+    assert zoo.describe_published(after).endswith("; note of 2026-12-03: chosen over another run by Set5")
     assert cli.main(["annotate", "--key", "espcn_x3", "--note", "second", "--directory", str(tmp_path)]) == 0
-    assert [note["note"] for note in train.read_manifest(tmp_path)["models"]["espcn_x3"]["notes"]] == [
+    assert [note["note"] for note in zoo.read_manifest(tmp_path)["models"]["espcn_x3"]["notes"]] == [
         "chosen over another run by Set5", "second"]
     with pytest.raises(ValueError, match="no published weights 'espcn_x4'"):
-        train.annotate_published("espcn_x4", "a note", tmp_path)
+        zoo.annotate_published("espcn_x4", "a note", tmp_path)
     with pytest.raises(ValueError, match="`note` must be a non-empty string"):
-        train.annotate_published("espcn_x3", "  ", tmp_path)
+        zoo.annotate_published("espcn_x3", "  ", tmp_path)

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from srlib import cli, losses, train, train_gan
+from srlib import cli, losses, train, train_gan, zoo
 from srlib.checkpoint import CheckpointSaver
 
 TINY_GENERATOR = {"num_blocks": 1, "filters": 8}
@@ -71,15 +71,15 @@ def test_resume_continues_without_reloading_the_start(runs, tmp_path, monkeypatc
 def test_publish_gan_records_both_phases_and_loads(runs, tmp_path):
     train.publish("srresnet", 4, run_dir=runs / "srresnet_x4", directory=tmp_path, datasets_to_report=("embedded",))
     entry = train_gan.publish_gan(4, run_dir=runs / "srgan_x4", directory=tmp_path, datasets_to_report=("embedded",))
-    assert entry["model"] == "srgan" and entry["training"]["selection"] == train.LAST_EPOCH
+    assert entry["model"] == "srgan" and entry["training"]["selection"] == zoo.LAST_EPOCH
     assert entry["training"]["pretrained"]["checkpoint"] == "ckpt-000002"
     assert entry["training"]["pretrained"]["run_dir"] == "srresnet_x4"  # not this machine's absolute path
     assert entry["training"]["command"] == "python -m srlib train-gan --quick"
-    model, loaded = train.load_published("srgan_x4", tmp_path)
+    model, loaded = zoo.load_published("srgan_x4", tmp_path)
     assert loaded == json.loads(json.dumps(entry)) and model.count_params() == entry["parameters"]
-    srresnet, _ = train.load_published("srresnet_x4", tmp_path)  # both kept, under their own names
+    srresnet, _ = zoo.load_published("srresnet_x4", tmp_path)  # both kept, under their own names
     assert any(not np.array_equal(a, b) for a, b in zip(model.get_weights(), srresnet.get_weights()))
-    assert "starting from the srresnet_x4 run's" in train.describe_published(entry)
+    assert "starting from the srresnet_x4 run's" in zoo.describe_published(entry)
 
 
 def test_missing_vgg_file_fails_before_writing_anything(runs, tmp_path, monkeypatch):

@@ -59,7 +59,7 @@ import numpy as np
 import tensorflow as tf
 
 import srlib
-from srlib import data, datasets, evaluate, models, plots, train, training
+from srlib import data, datasets, evaluate, models, plots, train, training, zoo
 from srlib.checkpoint import CheckpointSaver
 
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
@@ -231,10 +231,10 @@ plt.show()
 # are evaluated on all of Set5 and Set14 (cheap for a model this small). Without them, the
 # model trained above is evaluated: its best epoch by validation PSNR (chosen on Set5, so its
 # Set5 number is slightly optimistic; Set14 played no part), on two images per set in quick mode.
-# `train.shipped_or_trained` makes that choice and describes the weights it chose.
+# `zoo.shipped_or_trained` makes that choice and describes the weights it chose.
 
 # %%
-evaluation = train.shipped_or_trained(f"srcnn_x{SCALE}", saver, model, QUICK, TRAINING_IMAGES)
+evaluation = zoo.shipped_or_trained(f"srcnn_x{SCALE}", saver, model, QUICK, TRAINING_IMAGES)
 evaluated_model, model_description, evaluation_limit = evaluation.model, evaluation.description, evaluation.limit
 print("Evaluating", model_description)
 

@@ -57,7 +57,7 @@ import numpy as np
 import tensorflow as tf
 
 import srlib
-from srlib import color, data, datasets, evaluate, layers, models, plots, resize, train, training
+from srlib import color, data, datasets, evaluate, layers, models, plots, resize, train, training, zoo
 
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
 SCALE = 3
@@ -224,15 +224,15 @@ plt.show()
 # Set14, at every scale that has some. Without them, the ×3 model trained above is evaluated: its
 # best epoch by validation PSNR (chosen on Set5, so its Set5 number is slightly optimistic; Set14
 # played no part), on two images per set in quick mode.
-# `train.shipped_or_trained` makes that choice and describes the weights it chose.
+# `zoo.shipped_or_trained` makes that choice and describes the weights it chose.
 
 # %%
-evaluated = {}  # scale -> train.EvaluatedWeights: model, description, evaluation limit, shipped or trained
+evaluated = {}  # scale -> zoo.EvaluatedWeights: model, description, evaluation limit, shipped or trained
 for scale in [2, 4]:  # the other scales: shipped weights only (None when the manifest has none)
-    shipped = train.shipped_weights(f"fsrcnn_x{scale}")
+    shipped = zoo.shipped_weights(f"fsrcnn_x{scale}")
     if shipped is not None:
         evaluated[scale] = shipped
-evaluated[SCALE] = train.shipped_or_trained(f"fsrcnn_x{SCALE}", saver, model, QUICK, TRAINING_IMAGES)
+evaluated[SCALE] = zoo.shipped_or_trained(f"fsrcnn_x{SCALE}", saver, model, QUICK, TRAINING_IMAGES)
 
 results = {}
 for scale, weights in sorted(evaluated.items()):

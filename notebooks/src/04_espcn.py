@@ -59,7 +59,7 @@ import numpy as np
 import tensorflow as tf
 
 import srlib
-from srlib import data, datasets, evaluate, layers, models, plots, train
+from srlib import data, datasets, evaluate, layers, models, plots, train, zoo
 
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
 SCALE = 3
@@ -217,10 +217,10 @@ plt.show()
 # Set5 figure is slightly optimistic; Set14 played no part in that choice. Without them, the
 # model trained above is evaluated: its best epoch by validation PSNR (chosen on Set5, so its
 # Set5 number is slightly optimistic; Set14 played no part), on two images per set in quick mode.
-# `train.shipped_or_trained` makes that choice and describes the weights it chose.
+# `zoo.shipped_or_trained` makes that choice and describes the weights it chose.
 
 # %%
-evaluation = train.shipped_or_trained(f"espcn_x{SCALE}", saver, model, QUICK, TRAINING_IMAGES)
+evaluation = zoo.shipped_or_trained(f"espcn_x{SCALE}", saver, model, QUICK, TRAINING_IMAGES)
 evaluated_model, model_description, evaluation_limit = evaluation.model, evaluation.description, evaluation.limit
 print("Evaluating", model_description)
 

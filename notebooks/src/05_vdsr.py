@@ -56,7 +56,7 @@ import numpy as np
 import tensorflow as tf
 
 import srlib
-from srlib import data, datasets, evaluate, models, plots, train
+from srlib import data, datasets, evaluate, models, plots, train, zoo
 
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
 SCALES = [2, 3, 4]
@@ -317,12 +317,12 @@ plt.show()
 # give the command) and are evaluated on all of Set5 and Set14. Without them, the model trained above is evaluated:
 # its best epoch by mean validation PSNR (chosen on Set5, so its Set5 numbers are slightly
 # optimistic; Set14 played no part), on two images per set in quick mode.
-# `train.shipped_or_trained` makes that choice and describes the weights it chose.
+# `zoo.shipped_or_trained` makes that choice and describes the weights it chose.
 
 # %%
 architecture = (f"small VDSR ({MODEL_ARGUMENTS['depth']} layers x {MODEL_ARGUMENTS['filters']} filters, "
                 "not the paper's)" if QUICK else "VDSR-20")
-evaluation = train.shipped_or_trained("vdsr_x" + "".join(map(str, SCALES)), saver, model, QUICK,
+evaluation = zoo.shipped_or_trained("vdsr_x" + "".join(map(str, SCALES)), saver, model, QUICK,
                                       TRAINING_DESCRIPTION, model_label=architecture, recipe_minutes=180)
 evaluated_model, model_description, evaluation_limit = evaluation.model, evaluation.description, evaluation.limit
 print("Evaluating", model_description)

@@ -68,7 +68,7 @@ import numpy as np
 import tensorflow as tf
 
 import srlib
-from srlib import data, datasets, evaluate, models, plots, train, train_gan
+from srlib import data, datasets, evaluate, models, plots, train, train_gan, zoo
 from srlib.gan import SRGAN
 from srlib.losses import (PerceptualLoss, PretrainedWeightsNotFoundError, discriminator_adversarial_loss,
                           vgg19_feature_extractor)
@@ -84,7 +84,7 @@ print(f"published Set5 x{SCALE}: SRResNet {evaluate.published_psnr('srresnet', '
       f"SRGAN {evaluate.published_psnr('srgan', 'Set5', SCALE)} dB, "
       f"SRGAN-MSE {evaluate.published_psnr('srgan_mse', 'Set5', SCALE)} dB, "
       f"bicubic {evaluate.published_psnr('bicubic', 'Set5', SCALE)} dB")
-print("shipped weights:", sorted(train.read_manifest()["models"]))
+print("shipped weights:", sorted(zoo.read_manifest()["models"]))
 
 # %% [markdown]
 # ## Settings
@@ -337,7 +337,7 @@ for method, description in descriptions.items():
     print(f"{method}: {description}")
 upscalers = {"bicubic": evaluate.fir_upscaler("bicubic"),
              **{method: models.upscaler(model, SCALE) for method, model in generators.items()}}
-PUBLISHED_SRGAN = train.published_method("srgan", CONTENT)  # the paper's row for our content loss
+PUBLISHED_SRGAN = zoo.published_method("srgan", CONTENT)  # the paper's row for our content loss
 table_names = {"srgan": PUBLISHED_SRGAN}  # so the table's published column is that row
 results = {}
 for dataset_name in EVALUATION_SETS:

@@ -73,7 +73,7 @@ import numpy as np
 import tensorflow as tf
 
 import srlib
-from srlib import data, datasets, export, gpu_check, inference, models, plots, resize, train
+from srlib import data, datasets, export, gpu_check, inference, models, plots, resize, train, zoo
 
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
 TILE = (64, 64)  # the demo export's and section 6's tile: 64x64 LR in, 192x192 out at x3
@@ -147,10 +147,10 @@ print(f"fused activations the delegate accepts: {', '.join(gpu_check.GPU_FUSED_A
 # others in float16 only.
 
 # %%
-WEIGHTS_DIRECTORY = train.CHECKPOINTS
+WEIGHTS_DIRECTORY = zoo.CHECKPOINTS
 FALLBACK_MODELS = [("espcn", 3), ("fsrcnn", 3), ("sp_vdsr", 2)]
 Exported = collections.namedtuple("Exported", "model scale name weights")
-manifest = train.read_manifest(WEIGHTS_DIRECTORY)
+manifest = zoo.read_manifest(WEIGHTS_DIRECTORY)
 shipped_keys = sorted(manifest["models"], key=lambda key: key != "espcn_x3")  # ESPCN x3 first, if shipped
 if QUICK:
     shipped_keys = shipped_keys[:3]
@@ -158,7 +158,7 @@ if QUICK:
 exported_models = {}  # label -> Exported
 if shipped_keys:
     for key in shipped_keys:
-        model, entry = train.load_published(key, WEIGHTS_DIRECTORY)
+        model, entry = zoo.load_published(key, WEIGHTS_DIRECTORY)
         record = entry["training"]
         weights = (f"shipped weights {entry['weights']}, {record['optimizer_steps']:,} steps on "
                    f"{'+'.join(record['data'])}" + (" (quick mode: a smoke test)" if record["quick_mode"] else ""))
