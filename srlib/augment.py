@@ -57,13 +57,14 @@ class Augmentations:
         text_overlay (float | None): glyph height, fraction of the side, (0, 1]: up to four
             glyphs in a random colour.
         blur_sigma (range | None): Gaussian sigma in HR pixels, within [0, 10].
-        gaussian_noise_sigma (range | None): std of noise on LR values in [0, 1], within [0, 1].
         poisson_peak (range | None): photon count of a white LR pixel, > 0; lower is noisier.
+        gaussian_noise_sigma (range | None): std of noise on LR values in [0, 1], within [0, 1].
         jpeg_quality (range | None): JPEG quality of the 8-bit LR, integers within [0, 100].
         probability (float): chance an enabled augmentation (other than the symmetries)
             applies to an example, in [0, 1]. Default: 1.0.
     """
 
+    # In the order the pipeline applies them, which enabled() reports.
     flip: bool = False
     rotate90: bool = False
     perspective: float | None = None
@@ -74,8 +75,8 @@ class Augmentations:
     cutout: float | None = None
     text_overlay: float | None = None
     blur_sigma: tuple | None = None
-    gaussian_noise_sigma: tuple | None = None
     poisson_peak: tuple | None = None
+    gaussian_noise_sigma: tuple | None = None
     jpeg_quality: tuple | None = None
     probability: float = 1.0
 

@@ -23,8 +23,8 @@ used by ``make demo`` and the tests) and ``"DIV2K"`` (through tensorflow-dataset
 
 import dataclasses
 import hashlib
+import itertools
 import os
-import shutil
 import tarfile
 import tempfile
 import urllib.error
@@ -253,19 +253,17 @@ def images_md5(folder):
     return digest.hexdigest()
 
 
-def _check_images_md5(folder, info):
-    if not info.images_md5:
-        return
-    seen = images_md5(folder)
-    if seen != info.images_md5:
-        raise OSError(f"the {info.name} images differ from the published ones: images_md5 {seen}, "
-                      f"expected {info.images_md5}")
 
 
 def _download(info, root):
     """Downloads and extracts ``info`` into ``root / info.name``, atomically."""
     if not info.url:
         raise OSError(f"dataset {info.name} has no download URL")
+    final = root / info.name
+    if final.is_dir() and any(final.iterdir()):
+        # Not ours to replace: perhaps the archive extracted as it is (T91/Train/*.png), or notes.
+        raise OSError(f"{final} exists but holds no images directly; srlib does not overwrite it. Move the "
+                      f"images of '{info.archive_folder}' into it (or delete it to download again)")
     downloads = root / ".downloads"
     downloads.mkdir(parents=True, exist_ok=True)
     archive = downloads / Path(info.url).name
@@ -277,16 +275,21 @@ def _download(info, root):
         try:
             _extract(archive, scratch)
             found = _image_folder(Path(scratch), info)
-            _check_images_md5(found, info)
         except (tarfile.TarError, zipfile.BadZipFile, OSError) as error:
             # A cached archive that cannot be used (an HTML error page saved under the archive's
             # name, a truncated file) would fail the same way on every call: remove it.
             archive.unlink()
             raise OSError(f"{archive} is not a usable {info.name} archive ({error}); it was deleted, "
                           f"so the next call downloads it again") from error
-        final = root / info.name
-        if final.exists():
-            shutil.rmtree(final)
+        seen = images_md5(found) if info.images_md5 else None
+        if seen != info.images_md5:
+            # The archive itself is whole (it extracted, and passed its checksum where one is
+            # pinned): downloading it again would give the same images, so it is kept.
+            raise OSError(f"the images in {archive} differ from the published {info.name}: images_md5 {seen}, "
+                          f"expected {info.images_md5}; results on them would not match the paper tables. To use "
+                          f"this copy anyway, extract its images into {final}/")
+        if final.is_dir():
+            final.rmdir()  # empty (checked above)
         os.replace(found, final)
     return final
 
@@ -331,12 +334,11 @@ def load_images(name, limit=None, download=True):
     is_folder = Path(name).expanduser().is_dir()
     info = None if is_folder else lookup(str(name))
     if info is not None and info.source == "embedded":
-        loaded = list(_embedded_images())
-    elif info is not None and info.source == "tfds":
+        return list(itertools.islice(_embedded_images(), limit))
+    if info is not None and info.source == "tfds":
         return list(_tfds_images(limit, download))
-    else:
-        loaded = [(path.stem, images.read_image(path)) for path in images.list_images(resolve(name, download))]
-    return loaded[:limit] if limit else loaded
+    # Listed, then cut to `limit`, then decoded: a limit on a large folder reads only what it keeps.
+    return [(path.stem, images.read_image(path)) for path in images.list_images(resolve(name, download))[:limit]]
 
 
 def describe(name):

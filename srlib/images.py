@@ -49,6 +49,9 @@ def read_image(path):
         raise FileNotFoundError(f"image file not found: {path}")
     try:
         with Image.open(path) as image:
+            if _high_bit_depth(image):  # Pillow would keep the high byte of each sample, silently
+                raise ValueError(f"{path}: 16 bits per sample; srlib reads 8-bit images (the protocol is 8-bit). "
+                                 f"Convert it first, rounding: uint8 = round(value / 257)")
             image.load()
             image = ImageOps.exif_transpose(image)
             mode = image.mode
@@ -61,6 +64,14 @@ def read_image(path):
     except OSError as error:
         raise ValueError(f"{path}: not a readable image ({error})") from error
     return to_standard_channels(array, source=str(path))
+
+
+def _high_bit_depth(image):
+    """True for colour files with 16 bits per sample (PNG, TIFF), which Pillow opens as 8-bit
+    ``"RGB"``/``"RGBA"``; 16-bit greyscale opens as mode ``"I;16"`` and is refused by mode."""
+    rawmodes = [tile.args if isinstance(tile.args, str) else tile.args[0] for tile in image.tile if tile.args]
+    return any(isinstance(rawmode, str) and rawmode.split(";")[0] in ("RGB", "RGBA", "RGBX")
+               and rawmode.split(";")[-1] in ("16B", "16L", "16N") for rawmode in rawmodes)
 
 
 def check_output_path(path):

@@ -88,15 +88,43 @@ def test_images_md5_is_checked_after_extraction(data_root, mirror_server, monkey
     url, sha256 = mirror_server
     info = _register(monkeypatch, url, sha256)
     monkeypatch.setitem(datasets.DATASETS, "Tiny", dataclasses.replace(info, images_md5="0" * 32))
-    with pytest.raises(datasets.DatasetNotFoundError, match="differ from the published ones"):
+    with pytest.raises(datasets.DatasetNotFoundError, match="differ from the published Tiny.*extract its images into"):
         datasets.resolve("Tiny")
     assert not (data_root / "Tiny").exists()
-    assert not list((data_root / ".downloads").iterdir())
+    # The archive is whole (it extracted): kept, since a new download would hold the same images.
+    assert [path.name for path in (data_root / ".downloads").iterdir()] == ["Tiny_HR.zip"]
     assert not list(data_root.glob(".Tiny-*"))
     source = tmp_path / "archive_source" / "Tiny_HR"  # what the mirror server zipped
     monkeypatch.setitem(datasets.DATASETS, "Tiny", dataclasses.replace(info, images_md5=datasets.images_md5(source)))
     assert datasets.images_md5(datasets.resolve("Tiny")) == datasets.images_md5(source)
     assert "images match the published digest" in datasets.describe("Tiny")
+
+
+def test_a_folder_holding_no_images_directly_is_not_replaced_by_a_download(data_root, mirror_server, monkeypatch):
+    url, sha256 = mirror_server
+    _register(monkeypatch, url, sha256)
+    nested = data_root / "Tiny" / "Tiny_HR"  # the archive extracted as it is, one level too deep
+    nested.mkdir(parents=True)
+    (nested / "img0.png").write_bytes(b"mine")
+    (data_root / "Tiny" / "notes.md").write_text("mine")
+    with pytest.raises(datasets.DatasetNotFoundError, match=r"Tiny exists but holds no images directly"):
+        datasets.resolve("Tiny")
+    assert (nested / "img0.png").read_bytes() == b"mine" and (data_root / "Tiny" / "notes.md").is_file()
+    assert not (data_root / ".downloads").exists()  # refused before downloading anything
+    (data_root / "Tiny" / "notes.md").unlink()
+    (nested / "img0.png").unlink()
+    nested.rmdir()  # an empty folder is replaced
+    assert datasets.resolve("Tiny") == data_root / "Tiny" and len(datasets.load_images("Tiny")) == 3
+
+
+def test_limit_decodes_only_the_images_it_keeps(tmp_path, rng, monkeypatch):
+    _write_pngs(tmp_path / "folder", 4, rng)
+    decoded = []
+    read_image = images.read_image
+    monkeypatch.setattr(images, "read_image", lambda path: decoded.append(path.name) or read_image(path))
+    assert [name for name, _ in datasets.load_images(tmp_path / "folder", limit=2)] == ["img0", "img1"]
+    assert decoded == ["img0.png", "img1.png"]
+    assert [name for name, _ in datasets.load_images("embedded", limit=1)] == [datasets.EMBEDDED_IMAGES[0]]
 
 
 def test_images_md5_follows_deepinv_and_tells_copies_apart(tmp_path, rng):
@@ -186,6 +214,16 @@ def test_greyscale_and_rgba_files_load(tmp_path, rng):
     (tmp_path / "broken.png").write_bytes(b"not a png")
     with pytest.raises(ValueError, match="broken.png"):
         images.read_image(tmp_path / "broken.png")
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_sixteen_bit_files_are_refused_not_truncated(tmp_path, rng, channels):
+    import cv2
+
+    pixels = rng.integers(0, 65536, (6, 5, channels), dtype=np.uint16)
+    cv2.imwrite(str(tmp_path / "deep.png"), pixels[..., 0] if channels == 1 else pixels)
+    with pytest.raises(ValueError, match=r"deep.png.*(16 bits|unsupported image mode)"):
+        images.read_image(tmp_path / "deep.png")
 
 
 def test_write_image_is_atomic(tmp_path, rng):
