@@ -27,7 +27,7 @@ Contents:
 import keras
 from keras import ops
 
-from srlib.validation import positive_int, scale_factor
+from srlib.validation import is_finite_number, non_negative_number, positive_int, positive_number, scale_factor
 
 _PACKAGE = "srlib"
 RESIDUAL_STYLES = ("edsr", "srresnet")
@@ -275,14 +275,14 @@ class ResidualBlock(keras.layers.Layer):
             (the skip connection is an identity).
         kernel_size: int, size of both square kernels. Default: 3.
         style: ``"edsr"`` or ``"srresnet"``. Default: ``"edsr"``.
-        residual_scaling: float, factor applied to ``F(x)`` before the
+        residual_scaling: float >= 0, factor applied to ``F(x)`` before the
             addition (both styles). Default: 1.0.
         kernel_initializer: initializer of both kernels. Default: ``"he_normal"``.
         kernel_regularizer: optional regularizer of both kernels. Default: None.
-        norm_momentum: float, batch-norm moving-average momentum (srresnet
+        norm_momentum: float in [0, 1), batch-norm moving-average momentum (srresnet
             only; Keras convention, PyTorch's ``momentum=0.1`` is 0.9 here).
             Default: 0.99.
-        norm_epsilon: float, batch-norm epsilon (srresnet only). Default: 1e-3.
+        norm_epsilon: float > 0, batch-norm epsilon (srresnet only). Default: 1e-3.
         **kwargs: base ``keras.layers.Layer`` arguments.
 
     Input and output shape: ``(N, H, W, filters)``.
@@ -306,11 +306,14 @@ class ResidualBlock(keras.layers.Layer):
         self.filters = positive_int(filters, "filters")
         self.kernel_size = positive_int(kernel_size, "kernel_size")
         self.style = style
-        self.residual_scaling = float(residual_scaling)
+        self.residual_scaling = non_negative_number(residual_scaling, "residual_scaling")
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        # A moving average's momentum of 1 would never update the statistics.
+        if not is_finite_number(norm_momentum) or not 0 <= norm_momentum < 1:
+            raise ValueError(f"`norm_momentum` must be a number in [0, 1). Received: norm_momentum={norm_momentum!r}")
         self.norm_momentum = float(norm_momentum)
-        self.norm_epsilon = float(norm_epsilon)
+        self.norm_epsilon = positive_number(norm_epsilon, "norm_epsilon")
 
         use_batch_norm = style == "srresnet"
         self.conv1 = self._make_conv("conv1", use_bias=not use_batch_norm)

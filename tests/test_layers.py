@@ -226,6 +226,16 @@ def test_residual_block_rejects_invalid_arguments():
         layers.ResidualBlock(0)
 
 
+@pytest.mark.parametrize("argument, value", [
+    ("residual_scaling", float("nan")), ("residual_scaling", -0.1), ("residual_scaling", "x"),
+    ("norm_momentum", 5.0), ("norm_momentum", 1.0), ("norm_momentum", -0.1), ("norm_momentum", "x"),
+    ("norm_epsilon", 0.0), ("norm_epsilon", float("inf")),
+])
+def test_residual_block_rejects_invalid_numbers(argument, value):
+    with pytest.raises(ValueError, match=rf"`{argument}` must be .* Received: {argument}="):
+        layers.ResidualBlock(4, style="srresnet", **{argument: value})
+
+
 def test_prelu_shares_slopes_over_space():
     layer = layers.prelu()
     outputs = layer(np.array([[[[-2.0, 4.0]]]], "float32"))

@@ -155,6 +155,12 @@ def test_ms_ssim_loss_rejects_invalid_arguments(kwargs):
         losses.MSSSIMLoss(**kwargs)
 
 
+@pytest.mark.parametrize("power_factors", [(-1.0,), (0.5, float("nan")), (0.5, float("inf")), ("x",)])
+def test_ms_ssim_loss_rejects_invalid_power_factors(power_factors):
+    with pytest.raises(ValueError, match=r"`power_factors\[\d\]` must be a finite number >= 0"):
+        losses.MSSSIMLoss(power_factors=power_factors)
+
+
 def test_shape_checks_accept_unknown_sizes_and_reject_mismatches():
     loss = losses.SSIMLoss()
     traced = tf.function(loss).get_concrete_function(
@@ -177,8 +183,9 @@ def test_mix_l1_ms_ssim_combines_its_terms():
     ms_ssim_term = _value(losses.MSSSIMLoss(power_factors=factors), y_true, y_pred)
     l1_term = _value(losses.L1Loss(), y_true, y_pred)
     assert mixed == pytest.approx(0.84 * ms_ssim_term + 0.16 * l1_term, rel=1e-5)
-    with pytest.raises(ValueError, match="alpha"):
-        losses.MixL1MSSSIMLoss(alpha=1.5)
+    for alpha in (1.5, float("nan"), "a"):
+        with pytest.raises(ValueError, match=r"`alpha` must be a number in \[0, 1\]"):
+            losses.MixL1MSSSIMLoss(alpha=alpha)
 
 
 # --- Total variation and gradient-sensitive losses --------------------------------------------------
@@ -261,6 +268,24 @@ def test_missing_weights_path_raises(tmp_path):
 def test_perceptual_loss_rejects_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         losses.PerceptualLoss(**{"weights": None, **kwargs})
+
+
+@pytest.mark.parametrize("make_loss, layer, minimum", [
+    (lambda: losses.PerceptualLoss(weights=None), "block5_conv4", 16),
+    (lambda: losses.PerceptualLoss(layer="block5_pool", weights=None), "block5_pool", 32),
+    (lambda: losses.TextureLoss(layers=("block3_conv1", "block1_conv1"), weights=None), "block3_conv1", 4),
+])
+def test_vgg_losses_refuse_images_too_small_for_their_deepest_layer(make_loss, layer, minimum):
+    loss = make_loss()
+    message = f"at least {minimum}x{minimum} pixels for VGG19 layer '{layer}'"
+    too_small = _images((1, minimum - 1, minimum - 1, 3))
+    with pytest.raises(ValueError, match=message):  # instead of a NaN loss on empty features
+        loss(too_small, too_small)
+    with pytest.raises(ValueError, match=message):  # y_true's size suffices when the model's is unknown
+        tf.function(loss).get_concrete_function(
+            tf.TensorSpec((None, minimum - 1, minimum - 1, 3)), tf.TensorSpec((None, None, None, 3))
+        )
+    assert np.isfinite(_value(loss, _images((1, minimum, minimum, 3)), _images((1, minimum, minimum, 3), seed=1)))
 
 
 def _reference_features(vgg, layer, images):
@@ -424,6 +449,12 @@ def test_adversarial_kind_is_validated():
             function(np.zeros(2), np.zeros(2), "wgan")
 
 
+@pytest.mark.parametrize("function", [losses.generator_adversarial_loss, losses.discriminator_adversarial_loss])
+def test_relativistic_losses_require_real_logits(function):
+    with pytest.raises(ValueError, match="`real_logits` is required for kind='relativistic'"):
+        function(None, np.zeros(2, "float32"), "relativistic")
+
+
 # --- WeightedSum ----------------------------------------------------------------------------------
 
 
@@ -449,6 +480,12 @@ def test_weighted_sum_total_and_components():
 def test_weighted_sum_rejects_invalid_components(components):
     with pytest.raises(ValueError, match="components"):
         losses.WeightedSum(components)
+
+
+@pytest.mark.parametrize("weight", [float("inf"), float("nan"), -1.0, "x"])
+def test_weighted_sum_rejects_invalid_weights(weight):
+    with pytest.raises(ValueError, match=r"`components\['l1'\]\[0\]` must be a finite number >= 0"):
+        losses.WeightedSum({"mse": (1.0, losses.MSELoss()), "l1": (weight, losses.L1Loss())})
 
 
 # --- Serialization and gradients of every loss -----------------------------------------------------

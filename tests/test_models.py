@@ -404,6 +404,23 @@ def test_srgan_networks_name_bad_arguments():
         models.srresnet(interpolation_skip="cubicx")
 
 
+@pytest.mark.parametrize("interpolation_skip", [None, "bicubic"])
+@pytest.mark.parametrize("scale", [2.0, "2", 5])
+def test_srresnet_names_a_bad_scale_whatever_the_interpolation_skip(scale, interpolation_skip):
+    # 2.0 == 2 passed the stage lookup and built "srresnet_x2.0".
+    with pytest.raises(ValueError, match=r"^`scale` must be .* Received: scale="):
+        models.srresnet(scale, num_blocks=0, filters=4, interpolation_skip=interpolation_skip)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"filters": 64}, r"`filters` must be a pair of ints \(f1, f2\). Received: filters=64"),
+    ({"kernel_sizes": 5}, "`kernel_sizes` must be three ints. Received: kernel_sizes=5"),
+])
+def test_espcn_names_a_bad_filters_or_kernel_sizes(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        models.espcn(3, **kwargs)
+
+
 TRAINED_MODELS = [("srcnn", 3, {}), ("fsrcnn", 3, {}), ("fsrcnn_s", 3, {}), ("espcn", 3, {}),
                   ("vdsr", 2, {"depth": 4, "filters": 16}), ("sp_vdsr", 2, {}), ("sp_vdsr_nearest", 2, {}),
                   ("srresnet", 4, {"num_blocks": 2, "interpolation_skip": "bicubic"})]

@@ -9,9 +9,14 @@ from keras import ops
 ADVERSARIAL_KINDS = ("bce", "lsgan", "relativistic")
 
 
-def _validate_kind(kind):
+def _validate_kind(kind, real_logits):
     if kind not in ADVERSARIAL_KINDS:
         raise ValueError(f"`kind` must be one of {ADVERSARIAL_KINDS}. Received: kind={kind!r}")
+    if kind == "relativistic" and real_logits is None:
+        raise ValueError(
+            "`real_logits` is required for kind='relativistic', which compares real and fake logits. "
+            "Received: real_logits=None"
+        )
 
 
 def _float32_logits(real_logits, fake_logits):
@@ -59,7 +64,7 @@ def generator_adversarial_loss(real_logits, fake_logits, kind="bce"):
         A float32 scalar tensor (the mean over every logit), whatever the
         logits' dtype.
     """
-    _validate_kind(kind)
+    _validate_kind(kind, real_logits)
     real_logits, fake_logits = _float32_logits(real_logits, fake_logits)
     if kind == "bce":
         return ops.mean(ops.softplus(-fake_logits))
@@ -87,7 +92,7 @@ def discriminator_adversarial_loss(real_logits, fake_logits, kind="bce"):
     Returns:
         A float32 scalar tensor (papers: see :func:`generator_adversarial_loss`).
     """
-    _validate_kind(kind)
+    _validate_kind(kind, real_logits)
     real_logits, fake_logits = _float32_logits(real_logits, fake_logits)
     if kind == "bce":
         return ops.mean(ops.softplus(-real_logits)) + ops.mean(ops.softplus(fake_logits))

@@ -7,6 +7,7 @@ import keras
 from keras import ops
 
 from srlib.losses._common import PACKAGE, mean_per_image
+from srlib.validation import non_negative_number
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -28,7 +29,7 @@ class WeightedSum(keras.losses.Loss):
 
     Args:
         components: dict ``{name: (weight, keras.losses.Loss instance)}``,
-            in the order to report them.
+            in the order to report them; weights are finite and >= 0.
     """
 
     def __init__(self, components, name=None, reduction="sum_over_batch_size", dtype=None):
@@ -44,7 +45,8 @@ class WeightedSum(keras.losses.Loss):
                 raise ValueError(
                     f"`components[{component_name!r}]` must be a (weight, keras.losses.Loss) pair. Received: {entry!r}"
                 )
-            self.components[str(component_name)] = (float(entry[0]), entry[1])
+            weight = non_negative_number(entry[0], f"components[{component_name!r}][0]")
+            self.components[str(component_name)] = (weight, entry[1])
 
     def _per_image_components(self, y_true, y_pred):
         return {name: mean_per_image(loss.call(y_true, y_pred)) for name, (_, loss) in self.components.items()}

@@ -95,6 +95,22 @@ def _canonical_vgg19_layer(layer):
     return name
 
 
+def _vgg19_minimum_side(layers):
+    """Smallest H and W that leave the deepest of ``layers`` (canonical names) a non-empty map.
+
+    Each 2x2 pooling floors the size by half, so ``k`` poolings up to a layer
+    need ``2**k`` pixels; smaller images give empty features and a NaN loss.
+
+    Returns:
+        ``(minimum side, deepest layer)``.
+    """
+    def poolings(name):
+        return int(name[len("block")]) - 1 + name.endswith("_pool")
+
+    deepest = max(layers, key=poolings)
+    return 2 ** poolings(deepest), deepest
+
+
 def vgg19_preprocess(images):
     """Maps RGB images in [0, 1] to VGG19 inputs.
 
@@ -124,8 +140,8 @@ def vgg19_feature_extractor(layers, weights="imagenet"):
 
     Returns:
         A non-trainable ``keras.Model`` taking RGB images ``(N, H, W, 3)`` in
-        [0, 1], of any size that survives the poolings before the deepest
-        layer (``2**k`` pixels for a layer of block ``k + 1``), and returning
+        [0, 1], of any size that survives the poolings up to the deepest
+        layer (``2**k`` pixels for ``k`` poolings up to it), and returning
         a dict ``{canonical layer name: features (N, h, w, c)}``, computed in
         float32 whatever the global dtype policy.
     """
@@ -151,11 +167,21 @@ def vgg19_feature_extractor(layers, weights="imagenet"):
     return extractor
 
 
-def _check_rgb(y_true, y_pred, loss_name):
+def _check_vgg_inputs(y_true, y_pred, loss_name, layers):
     check_images(y_true, y_pred, loss_name)
     if y_pred.shape[-1] != 3:
         raise ValueError(
             f"{loss_name} runs VGG19 on RGB images; expected 3 channels. Received shape {tuple(y_pred.shape)}"
+        )
+    # Only static sizes can be checked: in eager mode they always are, and in a
+    # traced step y_true's usually are even when the model's output is (None, None).
+    minimum, deepest = _vgg19_minimum_side(layers)
+    sizes = [size for images in (y_true, y_pred) for size in images.shape[1:3] if size is not None]
+    if any(size < minimum for size in sizes):
+        raise ValueError(
+            f"{loss_name} needs images of at least {minimum}x{minimum} pixels for VGG19 layer {deepest!r} "
+            f"(smaller ones leave it no features, and the loss would be NaN). "
+            f"Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
         )
 
 
@@ -178,12 +204,14 @@ class PerceptualLoss(keras.losses.Loss):
             losses. Default: 1/12.75.
         distance: ``"mse"`` (SRGAN) or ``"l1"`` (ESRGAN). Default: "mse".
 
-    Inputs: RGB images ``(N, H, W, 3)`` in [0, 1]; H and W at least 16 for
-    block5 layers (four poolings before them).
+    Inputs: RGB images ``(N, H, W, 3)`` in [0, 1]; H and W at least ``2**k``
+    for ``k`` poolings up to ``layer``: 16 for block5 convolutions (the
+    default), 2 for ``"vgg22"``, 32 for ``"block5_pool"``.
 
     Raises:
         PretrainedWeightsNotFoundError: weights="imagenet" and the file is not
             in the Keras cache (message says where to get it).
+        ValueError: in ``call``, images known to be smaller than that minimum.
     """
 
     DISTANCES = ("mse", "l1")
@@ -208,7 +236,7 @@ class PerceptualLoss(keras.losses.Loss):
         self.extractor = vgg19_feature_extractor([self.layer], self.weights)
 
     def call(self, y_true, y_pred):
-        _check_rgb(y_true, y_pred, "PerceptualLoss")
+        _check_vgg_inputs(y_true, y_pred, "PerceptualLoss", [self.layer])
         true_features = self.extractor(y_true, training=False)[self.layer] * self.feature_scale
         pred_features = self.extractor(y_pred, training=False)[self.layer] * self.feature_scale
         difference = pred_features - true_features
@@ -251,7 +279,9 @@ class TextureLoss(keras.losses.Loss):
             ``("block1_conv1", "block2_conv1", "block3_conv1")``.
         weights: VGG19 weights spec, as in ``PerceptualLoss``. Default: "imagenet".
 
-    Inputs: RGB images ``(N, H, W, 3)`` in [0, 1].
+    Inputs: RGB images ``(N, H, W, 3)`` in [0, 1]; H and W at least ``2**k``
+    for ``k`` poolings up to the deepest of ``layers`` (4 for the default,
+    16 for block5 convolutions), or ``call`` raises a ValueError.
     """
 
     def __init__(
@@ -270,7 +300,7 @@ class TextureLoss(keras.losses.Loss):
         self.extractor = vgg19_feature_extractor(self.layers, self.weights)
 
     def call(self, y_true, y_pred):
-        _check_rgb(y_true, y_pred, "TextureLoss")
+        _check_vgg_inputs(y_true, y_pred, "TextureLoss", self.layers)
         true_features = self.extractor(y_true, training=False)
         pred_features = self.extractor(y_pred, training=False)
         per_layer = [

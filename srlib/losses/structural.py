@@ -8,7 +8,7 @@ import numpy as np
 from keras import ops
 
 from srlib.losses._common import PACKAGE, check_images, mean_per_image
-from srlib.validation import positive_int, positive_number
+from srlib.validation import is_finite_number, non_negative_number, positive_int, positive_number
 
 
 # Wang, Simoncelli & Bovik (2003), from fine to coarse scale.
@@ -216,7 +216,7 @@ class MSSSIMLoss(_StructuralSimilarityLoss):
 
     Args:
         max_val, filter_size, filter_sigma, k1, k2: as in ``SSIMLoss``.
-        power_factors: floats, one exponent per scale from fine to coarse.
+        power_factors: floats >= 0, one exponent per scale from fine to coarse.
             Default: ``MS_SSIM_WEIGHTS``. Images need
             ``H, W >= filter_size * 2**(len(power_factors) - 1)`` (176 for
             the default); pass fewer factors for small training patches.
@@ -225,14 +225,18 @@ class MSSSIMLoss(_StructuralSimilarityLoss):
     def __init__(self, power_factors=MS_SSIM_WEIGHTS, **kwargs):
         super().__init__(**kwargs)
         try:
-            self.power_factors = tuple(float(power) for power in power_factors)
+            powers = tuple(power_factors)
         except TypeError:
-            self.power_factors = ()
-        if not self.power_factors:
+            powers = ()
+        if not powers:
             raise ValueError(
                 "`power_factors` must be a non-empty sequence of exponents, one per scale. "
                 f"Received: power_factors={power_factors!r}"
             )
+        # A negative exponent inverts a scale's term: ms_ssim's 1e-6 floor becomes 1e6, and the loss -999999.
+        self.power_factors = tuple(
+            non_negative_number(power, f"power_factors[{index}]") for index, power in enumerate(powers)
+        )
 
     def _ms_ssim(self, y_true, y_pred):
         check_images(y_true, y_pred, self.__class__.__name__)
@@ -267,8 +271,8 @@ class MixL1MSSSIMLoss(MSSSIMLoss):
 
     def __init__(self, alpha=0.84, **kwargs):
         super().__init__(**kwargs)
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"`alpha` must be in [0, 1]. Received: alpha={alpha!r}")
+        if not is_finite_number(alpha) or not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"`alpha` must be a number in [0, 1]. Received: alpha={alpha!r}")
         self.alpha = float(alpha)
 
     def call(self, y_true, y_pred):

@@ -40,9 +40,9 @@ def espcn(scale, channels=1, filters=(64, 32), kernel_sizes=(5, 3, 3), activatio
     """
     scale = scale_factor(scale)
     channels = positive_int(channels, "channels")
-    if len(filters) != 2:
+    if not isinstance(filters, (tuple, list)) or len(filters) != 2:
         raise ValueError(f"`filters` must be a pair of ints (f1, f2). Received: filters={filters!r}")
-    if len(kernel_sizes) != 3:
+    if not isinstance(kernel_sizes, (tuple, list)) or len(kernel_sizes) != 3:
         raise ValueError(f"`kernel_sizes` must be three ints. Received: kernel_sizes={kernel_sizes!r}")
     inputs = keras.Input((None, None, channels), name="lr")
     x = keras.layers.Conv2D(filters[0], kernel_sizes[0], padding="same", activation=activation, name="conv_1")(inputs)

@@ -29,8 +29,8 @@ def cpu_bfloat16_flags(cpuinfo="/proc/cpuinfo"):
 
     Empty where the CPU has none, or where ``cpuinfo`` does not exist (not Linux). Without
     them TensorFlow converts bfloat16 to and from float32 around every operation, and mixed
-    bfloat16 is far slower than float32: 14x for a VDSR-20 training step on a 2-core AMD EPYC
-    without them (1,324 against 17,719 ms, ``benchmarks/mixed_precision.py``, 2026-12-03).
+    bfloat16 is far slower than float32: 13.4x for a VDSR-20 training step on a 2-core AMD EPYC
+    without them (17,719 ms against 1,324 in float32, ``benchmarks/mixed_precision.py``, 2026-12-03).
     """
     path = Path(cpuinfo)
     flags = set(path.read_text().split()) if path.is_file() else set()

@@ -4,7 +4,7 @@ import keras
 
 from srlib.layers import ResidualBlock, SubPixelConv2D, prelu
 from srlib.models.fir import FIRUpsample
-from srlib.validation import integer_at_least, positive_int
+from srlib.validation import integer_at_least, positive_int, scale_factor
 
 UPSAMPLING_STAGES = {2: (2,), 3: (3,), 4: (2, 2), 8: (2, 2, 2)}
 
@@ -47,6 +47,8 @@ def srresnet(scale=4, channels=3, num_blocks=16, filters=64, interpolation_skip=
     pixel in the head and body, 147,456 per input pixel of each x2 stage,
     15,552 per output pixel in the tail.
     """
+    # An integer check first: 2.0 == 2 would pass the lookup and name the model "srresnet_x2.0".
+    scale = scale_factor(scale)
     if scale not in UPSAMPLING_STAGES:
         raise ValueError(f"`scale` must be one of {sorted(UPSAMPLING_STAGES)}. Received: scale={scale!r}")
     channels = positive_int(channels, "channels")
@@ -68,11 +70,12 @@ def srresnet(scale=4, channels=3, num_blocks=16, filters=64, interpolation_skip=
         outputs = keras.layers.Conv2D(channels, 9, padding="same", name="tail")(x)
         return keras.Model(inputs, outputs, name=f"srresnet_x{scale}")
     residual = keras.layers.Conv2D(channels, 9, padding="same", kernel_initializer="zeros", name="tail")(x)
-    try:
-        interpolated = FIRUpsample(scale, interpolation_skip, name="interpolation")(inputs)
+    try:  # scale is valid here, so FIRUpsample can only refuse the method
+        interpolation = FIRUpsample(scale, interpolation_skip, name="interpolation")
     except ValueError as error:
         raise ValueError(f"`interpolation_skip` must be None or an imresize method. Received: "
                          f"interpolation_skip={interpolation_skip!r} ({error})") from None
+    interpolated = interpolation(inputs)
     outputs = keras.layers.Add(name="interpolation_skip")([interpolated, residual])
     return keras.Model(inputs, outputs, name=f"srresnet_x{scale}")
 
