@@ -8,6 +8,7 @@ Commands:
     train-gan  SRGAN's adversarial phase from a trained SRResNet run (resumable)
     publish    copy a run's weights to checkpoints/ with a manifest entry
     annotate   add a dated note to a manifest entry (weights and results unchanged)
+    remeasure  measure shipped weights again under the current protocol (weights unchanged)
     upscale    upscale an image file (FIR method or model), tiled
     upscale-video  upscale every frame of a video
     export     TFLite export for a fixed tile shape, with a model card
@@ -247,6 +248,17 @@ def _annotate(arguments):
     return 0
 
 
+def _remeasure(arguments):
+    from srlib import zoo
+
+    directory = arguments.directory or zoo.CHECKPOINTS
+    for key in arguments.keys or sorted(zoo.read_manifest(directory)["models"]):
+        changed = zoo.remeasure_published(key, directory=directory)
+        print(f"{key}: " + (", ".join(f"{name} {old} -> {new} dB" for name, (old, new) in sorted(changed.items()))
+                            or "unchanged"))
+    return 0
+
+
 def _demo(arguments):
     import matplotlib
     matplotlib.use("Agg")
@@ -312,6 +324,11 @@ def build_parser():
     annotate_parser.add_argument("--note", required=True, help="what the entry's fields cannot say")
     annotate_parser.add_argument("--directory", default=None, help="folder of manifest.json (default checkpoints/)")
     annotate_parser.set_defaults(handler=_annotate)
+    remeasure_parser = commands.add_parser("remeasure", help="measure shipped weights again under the current "
+                                                             "protocol (weights unchanged)")
+    remeasure_parser.add_argument("keys", nargs="*", help="manifest keys (default: every entry)")
+    remeasure_parser.add_argument("--directory", default=None, help="folder of manifest.json (default checkpoints/)")
+    remeasure_parser.set_defaults(handler=_remeasure)
 
     for command in ("upscale", "upscale-video"):
         sub = commands.add_parser(command, help=f"{command} a file with an FIR method or a model, tiled")

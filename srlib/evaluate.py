@@ -5,7 +5,9 @@ For each HR image:
 1. crop HR to a multiple of ``scale`` (bottom/right);
 2. LR = MATLAB ``imresize(HR, 1/scale, 'bicubic')``, rounded and clipped to 8 bits;
 3. SR = the method's upscale of LR, rounded and clipped to 8 bits;
-4. PSNR and SSIM on Y (BT.601, MATLAB ``rgb2ycbcr``) with ``scale`` pixels shaved.
+4. PSNR and SSIM on Y (BT.601, MATLAB ``rgb2ycbcr``) with ``scale`` pixels shaved. A luma
+   model (one that upscales Y alone) is measured on the Y it output, rounded to 8 bits, as
+   the papers' MATLAB code measures it, not on the Y of its RGB image.
 
 A *method* is anything with ``upscale(lr_uint8, scale) -> sr_uint8``: an FIR
 filter (:func:`fir_upscaler`) here, trained networks in :mod:`srlib.models`.
@@ -21,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from srlib import datasets, metrics
+from srlib.color import rgb_to_y
 from srlib.resize import degrade, imresize, resolve_method
 from srlib.validation import scale_factor
 
@@ -90,12 +93,20 @@ def evaluate_pair(hr_cropped, lr_image, upscale, scale):
     Returns:
         ``(psnr_y, ssim_y, hr_cropped, lr, sr)``.
     """
-    sr_image = np.asarray(upscale(lr_image, scale))
+    with_luma = getattr(upscale, "with_luma", None)  # luma models (srlib.models.upscaler)
+    if with_luma is not None:
+        sr_image, sr_luma = with_luma(lr_image, scale)
+    else:
+        sr_image, sr_luma = upscale(lr_image, scale), None
+    sr_image = np.asarray(sr_image)
     if sr_image.shape != hr_cropped.shape or sr_image.dtype != np.uint8:
         raise ValueError(f"upscale returned {sr_image.shape} {sr_image.dtype}; "
                          f"expected uint8 of shape {hr_cropped.shape} (the cropped HR)")
-    return (metrics.psnr(hr_cropped, sr_image, crop_border=scale, y_channel=True),
-            metrics.ssim(hr_cropped, sr_image, crop_border=scale, y_channel=True),
+    # A luma model is measured on the Y it produced, as the papers' code measures it: the RGB
+    # image's Y differs wherever Y with the interpolated chroma falls outside the RGB cube.
+    reference, measured = (hr_cropped, sr_image) if sr_luma is None else (rgb_to_y(hr_cropped), sr_luma)
+    return (metrics.psnr(reference, measured, crop_border=scale, y_channel=True),
+            metrics.ssim(reference, measured, crop_border=scale, y_channel=True),
             hr_cropped, lr_image, sr_image)
 
 
@@ -262,4 +273,5 @@ def published_vs_ours(method, rows):
 
 
 PROTOCOL = ("Protocol: HR cropped to a multiple of the scale; LR = MATLAB imresize bicubic, 8-bit; "
-            "PSNR/SSIM on Y (BT.601, MATLAB rgb2ycbcr) with `scale` pixels shaved.")
+            "PSNR/SSIM on Y (BT.601, MATLAB rgb2ycbcr; a luma model's own 8-bit Y output) with `scale` pixels "
+            "shaved.")

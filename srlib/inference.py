@@ -37,7 +37,6 @@ Entry points: :func:`tiled_run` (one network on one array),
 :func:`upscale_file` and :func:`upscale_video` (for the command line).
 """
 
-import json
 import math
 import os
 from pathlib import Path
@@ -199,7 +198,7 @@ class TFLiteNetwork(Network):
             if not path.is_file():
                 raise FileNotFoundError(f"TFLite model file not found: {path}")
             card_file = path.with_name(path.name + MODEL_CARD_SUFFIX)
-            card = json.loads(card_file.read_text()) if card_file.is_file() else {}
+            card = files.read_json(card_file, "; srlib.export writes it beside the model") if card_file.is_file() else {}
             try:
                 model = Interpreter(model_path=str(path), num_threads=num_threads)
             except ValueError as error:
@@ -254,7 +253,8 @@ class CallableNetwork(Network):
 
     Args:
         function: maps float32 ``(N, h, w, channels)`` to ``(N, h * scale, w * scale, channels)``.
-        scale: int, upscaling factor.
+        scale: int, upscaling factor; 1 for a network that refines an interpolated image
+            (pre-upsampling: :class:`TiledUpscaler` interpolates its input with ``method``).
         channels: int, input (and output) channels.
         context: int or None, overlap its tiles need (None: ``overlap`` must
             be given). Default: None.
@@ -265,6 +265,7 @@ class CallableNetwork(Network):
     def __init__(self, function, scale, channels, context=None, batch_size=DEFAULT_BATCH_SIZE, tile_shape=None):
         self.function, self.scale, self.channels = function, int(scale), int(channels)
         self.context, self.batch_size, self.tile_shape = context, batch_size, tile_shape
+        self.input_kind = "upsampled" if self.scale == 1 else "lr"  # scale 1: it refines an interpolated image
 
     def __call__(self, batch):
         return np.asarray(self.function(batch), np.float32)
@@ -343,7 +344,14 @@ def tiled_run(image, network, tile=None, overlap="auto", out=None):
         raise ValueError(f"`image` must have shape (H, W, {network.channels}). Received shape {image.shape}")
     height, width, channels = image.shape
     tile_h, tile_w = _resolve_tile(tile, network)
-    overlap = _resolve_overlap(overlap, network)
+    automatic, overlap = overlap == "auto", _resolve_overlap(overlap, network)
+    for size, length in ((tile_h, height), (tile_w, width)):
+        if length > size and size <= 2 * overlap:  # tile_spans would refuse it naming one axis only
+            where = ("overlap='auto': the receptive field, and the support of any interpolation inside the "
+                     "pipeline" if automatic else "as given")
+            raise ValueError(f"`tile` must exceed twice the overlap ({overlap} pixels, {where}) on every side of "
+                             f"the image it divides: a {tile_h}x{tile_w} tile (height x width) on a {height}x{width} "
+                             f"image. Received: tile={tile!r}")
     scale = network.scale
     if out is None:
         out = np.empty((height * scale, width * scale, channels), np.float32)

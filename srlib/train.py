@@ -153,7 +153,7 @@ def compiled_model(name, scale, recipe, loss=None, **model_arguments):
     if (recipe.precision == "mixed_bfloat16" and not tf.config.list_physical_devices("GPU")
             and not models.cpu_bfloat16_flags()):
         warnings.warn(f"{name}: precision='mixed_bfloat16' on a CPU without bfloat16 instructions (no avx512_bf16 "
-                      f"or amx_bf16 in /proc/cpuinfo) is many times slower than float32 (14x for VDSR-20 on one "
+                      f"or amx_bf16 in /proc/cpuinfo) is many times slower than float32 (13.4x for VDSR-20 on one "
                       f"such machine); run benchmarks/mixed_precision.py, or train in float32", stacklevel=2)
     model = models.with_precision(models.build(name, scale, **model_arguments), recipe.precision)
     schedule = training.step_decay(recipe.learning_rate, 0.5, recipe.decay_every_steps)

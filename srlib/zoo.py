@@ -53,13 +53,7 @@ def write_published(key, model, run, recipe, state, last, selection, directory=C
         The manifest entry.
     """
     scales = run["scales"]
-    results = {}
-    for dataset_name in datasets_to_report:  # whole datasets: these numbers go into tables
-        for each_scale in scales:
-            result = evaluate.evaluate(models.upscaler(model, each_scale), dataset_name, each_scale,
-                                       method_name=run["model"])
-            results[f"{dataset_name}_x{each_scale}"] = {"psnr_y": round(result.psnr_y, 3),
-                                                        "ssim_y": round(result.ssim_y, 4), "images": result.images}
+    results = measure(model, run["model"], scales, datasets_to_report)
     directory = Path(directory)
     directory.mkdir(exist_ok=True)
     manifest = read_manifest(directory)  # first: an unreadable manifest stops us before any file changes
@@ -84,6 +78,54 @@ def write_published(key, model, run, recipe, state, last, selection, directory=C
         os.replace(temporary, weights_file)
         os.replace(new_manifest, directory / "manifest.json")
     return entry
+
+
+def measure(model, method_name, scales, datasets_to_report=("Set5", "Set14")):
+    """A manifest entry's ``results``: ``{"Set5_x3": {"psnr_y", "ssim_y", "images"}, ...}``,
+    measured on whole datasets (these numbers go into tables) under the protocol."""
+    results = {}
+    for dataset_name in datasets_to_report:
+        for each_scale in scales:
+            result = evaluate.evaluate(models.upscaler(model, each_scale), dataset_name, each_scale,
+                                       method_name=method_name)
+            results[f"{dataset_name}_x{each_scale}"] = {"psnr_y": round(result.psnr_y, 3),
+                                                        "ssim_y": round(result.ssim_y, 4), "images": result.images}
+    return results
+
+
+def remeasure_published(key, directory=CHECKPOINTS, date=None):
+    """Measures the weights of entry ``key`` again under the current protocol, on the datasets
+    its results list, for a protocol that changed after they were published.
+
+    The weights and their checksum stay as they are. Changed figures replace the recorded ones,
+    and a dated note keeps the earlier ones; the manifest's protocol statement becomes
+    :data:`srlib.evaluate.PROTOCOL` (re-measure every entry before relying on it).
+
+    Args:
+        key: manifest key, like ``"espcn_x3"``.
+        directory: the folder holding ``manifest.json``. Default ``checkpoints/``.
+        date: ``datetime.date`` of the note. Default: today.
+
+    Returns:
+        ``{result key: (earlier Y-PSNR, new Y-PSNR)}`` for the figures that changed.
+    """
+    model, entry = load_published(key, directory)
+    dataset_names = list(dict.fromkeys(name.rsplit("_x", 1)[0] for name in entry["results"]))
+    results = measure(model, entry["model"], entry["scales"], dataset_names)
+    changed = {name: (entry["results"].get(name, {}).get("psnr_y"), value["psnr_y"]) for name, value in results.items()
+               if entry["results"].get(name) != value}
+    manifest = read_manifest(directory)  # read again after the evaluation: written from this copy
+    entry = _published_entry(manifest, key, directory)
+    if changed:
+        earlier = ", ".join(f"{name} {entry['results'][name]['psnr_y']} dB SSIM {entry['results'][name]['ssim_y']}"
+                            for name in sorted(changed) if name in entry["results"])
+        entry["results"] = results
+        entry.setdefault("notes", []).append({
+            "date": (date or datetime.date.today()).isoformat(),
+            "note": f"Results re-measured under the protocol now stated in this manifest; earlier: {earlier}."})
+    manifest["protocol"] = evaluate.PROTOCOL
+    files.write_json(Path(directory) / "manifest.json", manifest)
+    return changed
 
 
 def _manifest_entry(model, run, recipe, state, last, selection, command, extra_training, weights_name, sha256, results):

@@ -148,3 +148,30 @@ def test_format_table_puts_the_published_row_beside_whole_sets_only():
     assert rows[3].split() == ["bicubic", "Set5", "x2", "2", "35.00", "0.9000", "33.66", "subset"]
     assert rows[4].split() == ["my_filter", "Set5", "x2", "5", "30.00", "0.9000", "-"]
     assert "published" not in evaluate.format_table([result("bicubic", 5, 33.6)], published=False)
+
+
+def test_a_luma_model_is_measured_on_its_own_y_output():
+    import keras
+
+    from srlib import color, metrics, models, resize
+
+    # Saturated colour bars: Y with interpolated chroma leaves the RGB cube at their edges, so
+    # the RGB image's Y is not the network's.
+    hr = np.zeros((48, 48, 3), np.uint8)
+    hr[:, 8:24, 0] = 255
+    hr[:, 24:40, 2] = 255
+    hr[20:30] = [0, 255, 0]
+    model = keras.Sequential([keras.Input((None, None, 1)), keras.layers.Identity()])  # "SR" = bicubic of LR Y
+    upscale = models.upscaler(model)
+    hr_cropped, lr = resize.degrade(hr, 3)
+    psnr_y, ssim_y, _, _, sr = evaluate.evaluate_pair(hr_cropped, lr, upscale, 3)
+    network_y = upscale.with_luma(lr, 3)[1]
+    expected_y = np.floor(np.clip(resize.imresize(color.rgb_to_ycbcr(lr / 255.0)[..., :1], scale=3,
+                                                  method="bicubic"), 0, 1) * 255 + 0.5).astype(np.uint8)
+    np.testing.assert_array_equal(network_y, expected_y)
+    assert psnr_y == metrics.psnr(color.rgb_to_y(hr_cropped), expected_y, crop_border=3)
+    assert ssim_y == metrics.ssim(color.rgb_to_y(hr_cropped), expected_y, crop_border=3)
+    np.testing.assert_array_equal(sr, upscale(lr, 3))
+    assert abs(psnr_y - metrics.psnr(hr_cropped, sr, crop_border=3, y_channel=True)) > 0.01  # the RGB round trip
+    with pytest.raises(ValueError, match="`lr_image` must be uint8 in \\[0, 255\\]. Received: dtype float64"):
+        upscale(lr / 255.0, 3)

@@ -51,9 +51,17 @@ def test_tile_spans_partition_the_axis_and_keep_the_context(length, tile, overla
             assert start + size - keep_end >= overlap
 
 
-def test_tile_must_exceed_twice_the_overlap():
+def test_tile_must_exceed_twice_the_overlap(built):
     with pytest.raises(ValueError, match="tile"):
         inference.tile_spans(100, 10, 5)
+    # The message gives the whole tile as passed, the image and where the overlap came from.
+    network = inference.as_network(built["fsrcnn"])
+    narrow = 2 * network.context - 1
+    with pytest.raises(ValueError, match=rf"overlap \({network.context} pixels, overlap='auto'.*a 40x{narrow} tile "
+                                         rf"\(height x width\) on a 50x60 image. Received: tile=\(40, {narrow}\)"):
+        inference.tiled_run(np.zeros((50, 60, 1), np.float32), network, tile=(40, narrow))
+    with pytest.raises(ValueError, match=r"overlap \(9 pixels, as given\)"):
+        inference.tiled_run(np.zeros((50, 60, 1), np.float32), network, tile=16, overlap=9)
 
 
 # --- Exactness --------------------------------------------------------------------------------------
@@ -140,6 +148,11 @@ def test_tflite_without_card_needs_an_explicit_overlap(built, tmp_path, rng):
     image = rng.uniform(0, 1, (30, 30, 1)).astype("float32")
     with pytest.raises(ValueError, match="overlap"):
         inference.tiled_run(image, network)
+    card = path.with_name(path.name + ".card.json")
+    card.write_text("{not json")
+    with pytest.raises(ValueError, match=r"espcn.tflite.card.json is not valid JSON"):
+        inference.TFLiteNetwork(path)
+    card.unlink()
     with pytest.raises(ValueError, match="tile"):
         inference.tiled_run(image, network, tile=(16, 16), overlap=4)
     np.testing.assert_allclose(inference.tiled_run(image, network, overlap=4), _whole(built["espcn"], image, 3),
@@ -313,6 +326,13 @@ def test_callable_network_tiles_any_function(rng):
     with pytest.raises(ValueError, match="overlap='auto' needs the network's receptive field"):
         inference.TiledUpscaler(unknown_context, 2, tile=16)(image)
     np.testing.assert_array_equal(inference.TiledUpscaler(unknown_context, 2, tile=16, overlap=0)(image), upscaled)
+
+
+def test_a_callable_network_of_scale_one_refines_the_interpolated_image(rng):
+    image = rng.integers(0, 256, (21, 17, 1), dtype=np.uint8)
+    identity = inference.CallableNetwork(lambda batch: batch, scale=1, channels=1, context=0)
+    upscaled = inference.TiledUpscaler(identity, 2, tile=8, method="lanczos3")(image)
+    np.testing.assert_array_equal(upscaled, inference.TiledUpscaler(None, 2, method="lanczos3")(image))
 
 
 @pytest.mark.parametrize("method", ["nearest", "bilinear", "bicubic", "lanczos2", "lanczos3"])

@@ -541,3 +541,31 @@ def test_annotate_adds_a_dated_note_and_changes_nothing_else(quick_run, tmp_path
         zoo.annotate_published("espcn_x4", "a note", tmp_path)
     with pytest.raises(ValueError, match="`note` must be a non-empty string"):
         zoo.annotate_published("espcn_x3", "  ", tmp_path)
+
+
+def test_remeasure_replaces_results_that_changed_and_keeps_the_earlier_ones_in_a_note(quick_run, tmp_path, capsys):
+    import datetime
+
+    from srlib import cli, evaluate, files
+
+    train.publish("espcn", 3, run_dir=quick_run, directory=tmp_path, datasets_to_report=("embedded",))
+    manifest = zoo.read_manifest(tmp_path)
+    measured = manifest["models"]["espcn_x3"]["results"]["embedded_x3"]
+    # As if published under an earlier protocol: another figure, another statement.
+    manifest["models"]["espcn_x3"]["results"]["embedded_x3"] = {**measured, "psnr_y": 1.5, "ssim_y": 0.25}
+    manifest["protocol"] = "an earlier protocol"
+    files.write_json(tmp_path / "manifest.json", manifest)
+    weights = (tmp_path / "espcn_x3.weights.h5").read_bytes()
+
+    changed = zoo.remeasure_published("espcn_x3", tmp_path, date=datetime.date(2026, 12, 3))
+    assert changed == {"embedded_x3": (1.5, measured["psnr_y"])}
+    after = zoo.read_manifest(tmp_path)
+    entry = after["models"]["espcn_x3"]
+    assert entry["results"]["embedded_x3"] == measured and after["protocol"] == evaluate.PROTOCOL
+    assert entry["notes"] == [{"date": "2026-12-03", "note": "Results re-measured under the protocol now stated in "
+                                                             "this manifest; earlier: embedded_x3 1.5 dB SSIM 0.25."}]
+    assert (tmp_path / "espcn_x3.weights.h5").read_bytes() == weights and entry["sha256"] == manifest["models"][
+        "espcn_x3"]["sha256"]
+    assert cli.main(["remeasure", "--directory", str(tmp_path)]) == 0  # every entry; nothing changes now
+    assert capsys.readouterr().out.strip().endswith("espcn_x3: unchanged")
+    assert zoo.read_manifest(tmp_path) == after
