@@ -232,6 +232,10 @@ plt.show()
 # model trained above is evaluated: its best epoch by validation PSNR (chosen on Set5, so its
 # Set5 number is slightly optimistic; Set14 played no part), on two images per set in quick mode.
 # `zoo.shipped_or_trained` makes that choice and describes the weights it chose.
+#
+# The network outputs Y only, and is scored on that Y rounded to 8 bits, as the paper's MATLAB
+# code scores it; the RGB picture shown below (its Y with bicubic chroma) has a slightly different
+# Y wherever colours fall outside the RGB cube and are clipped (up to 17 levels on saturated edges).
 
 # %%
 evaluation = zoo.shipped_or_trained(f"srcnn_x{SCALE}", saver, model, QUICK, TRAINING_IMAGES)
