@@ -194,6 +194,7 @@ class CheckpointSaver:
             raise ValueError(f"`mode` must be 'min', 'max' or 'auto', got {mode!r}")
         self.keep_last, self.monitor, self.mode = keep_last, monitor, mode
         self._warned_missing_monitor = False
+        self._corrupt = set()  # numbers restore() fell back past: not counted among the last keep_last
         self.epoch = self.step = self.best = None
         self.history = {}
         os.makedirs(self.directory, exist_ok=True)
@@ -307,7 +308,8 @@ class CheckpointSaver:
 
     def _prune(self):
         """Deletes checkpoints outside the last `keep_last` and the best, and leftovers of killed saves."""
-        committed = self._numbers("json")
+        # Corrupt ones are not counted: they would push out the intact checkpoint a resume fell back to.
+        committed = [number for number in self._numbers("json") if number not in self._corrupt]
         keep = set(committed[-self.keep_last:])
         if self.best is not None:
             keep.add(int(self.best["checkpoint"].split("-")[1]))
@@ -348,7 +350,9 @@ class CheckpointSaver:
             try:
                 record, arrays = _read_checkpoint(json_path)
             except CorruptCheckpointError as error:
-                warnings.warn(f"{error}; falling back to the previous checkpoint", stacklevel=2)
+                warnings.warn(f"{error}; falling back to the previous checkpoint (the corrupt one is deleted at the "
+                              f"next save)", stacklevel=2)
+                self._corrupt.add(int(_CHECKPOINT_FILE.fullmatch(os.path.basename(json_path))[1]))
                 continue
             return self._apply(json_path, record, arrays)
         if candidates:

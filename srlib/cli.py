@@ -19,6 +19,7 @@ Commands:
 import argparse
 import json
 import math
+import shlex
 import sys
 from pathlib import Path
 
@@ -172,7 +173,7 @@ def _train(arguments):
 
     scale = arguments.scale if len(arguments.scale) > 1 else arguments.scale[0]
     train.train(arguments.model, scale, minutes=arguments.minutes, run_dir=arguments.run_dir,
-                seed=arguments.seed, quick=arguments.quick, command=" ".join(["python -m srlib"] + sys.argv[1:]),
+                seed=arguments.seed, quick=arguments.quick, command=arguments.command_line,
                 model_arguments=dict(arguments.model_argument), initial_weights=arguments.initial_weights,
                 recipe=train.recipe_with(arguments.model, **dict(arguments.recipe_argument))
                 if arguments.recipe_argument else None)
@@ -186,7 +187,7 @@ def _train_gan(arguments):
                                  adversarial_weight=arguments.adversarial_weight)
     train_gan.train_gan(arguments.scale, pretrained_run=arguments.pretrained_run, minutes=arguments.minutes,
                         run_dir=arguments.run_dir, seed=arguments.seed, quick=arguments.quick, recipe=recipe,
-                        vgg_weights=arguments.vgg_weights, command=" ".join(["python -m srlib"] + sys.argv[1:]))
+                        vgg_weights=arguments.vgg_weights, command=arguments.command_line)
     return 0
 
 
@@ -374,7 +375,8 @@ def build_parser():
     from srlib import train, zoo
 
     for command, handler, text in [("train", _train, "train or resume a model from its CPU recipe"),
-                                   ("publish", _publish, "publish a run's weights (last epoch) to checkpoints/")]:
+                                   ("publish", _publish, "publish a run's weights (the last epoch, or the best "
+                                                         "with --select best) to checkpoints/")]:
         sub = commands.add_parser(command, help=text)
         sub.add_argument("--model", required=True, help="a model name from srlib.models.MODELS")
         sub.add_argument("--scale", type=int, nargs="+", required=True, help="one scale, or several (VDSR)")
@@ -425,7 +427,9 @@ def build_parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     arguments = build_parser().parse_args(argv)
+    arguments.command_line = shlex.join(["python", "-m", "srlib", *argv])  # what train records for the manifest
     try:
         return arguments.handler(arguments)
     except (ValueError, OSError) as error:  # bad input, missing or unreadable files: a message, not a traceback

@@ -215,6 +215,8 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     # Before anything is written: run.json, once there, refuses the corrected command.
     _check_training(name, spec, scale, scales, recipe, data_names)
     datasets.check_name(validation)  # resolved at the first epoch's end: a typo would lock run.json
+    if minutes is not None:
+        positive_number(minutes, "minutes")
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
     model_arguments = dict(model_arguments or {})
     start = None if initial_weights is None else _initial_weights_record(initial_weights, name, model_arguments,
@@ -228,6 +230,9 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
         settings["initial_weights"] = initial_weights
     record_run(run_dir, settings, command, start)
     initial_epoch = saver.restore_or_initialize()
+    budget = training.WallClockBudget.resuming(minutes, saver.history)  # counts the set-up below too
+    if budget_spent(budget, minutes, run_dir):
+        return model, saver
     if initial_epoch == 0 and start is not None:
         published_model, _ = zoo.load_published(initial_weights, checkpoints_dir)
         model.set_weights(published_model.get_weights())  # the network only: Adam starts afresh
@@ -236,11 +241,10 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
         data_names, scales if len(scales) > 1 else scales[0], recipe.hr_patch_size, batch_size=recipe.batch_size,
         steps_per_epoch=steps, seed=seed, epoch=initial_epoch,
         channels="y" if model.inputs[0].shape[-1] == 1 else "rgb", upsampled_input=spec.input == "upsampled")
-    budget = training.WallClockBudget.resuming(minutes, saver.history)
-    if budget_spent(budget, minutes, run_dir):
-        return model, saver
-    # The budget first: ProtocolValidation(every > 1) then sees the epoch the budget stops as the last.
-    callbacks = [budget, training.ProtocolValidation(validation, scales, limit=2 if quick else None), saver.callback()]
+    # The budget first: ProtocolValidation(every > 1) then sees the epoch the budget stops as the last;
+    # its recorder last before the saver: the saved time includes the validation.
+    callbacks = [budget, training.ProtocolValidation(validation, scales, limit=2 if quick else None),
+                 budget.recorder(), saver.callback()]
     model.fit(dataset, epochs=initial_epoch + 2 if quick else max_epochs, steps_per_epoch=steps,
               initial_epoch=initial_epoch, callbacks=callbacks, verbose=2, shuffle=False)
     return model, saver

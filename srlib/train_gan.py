@@ -32,7 +32,7 @@ import keras
 from srlib import checkpoint, data, datasets, models, train, training, zoo
 from srlib.gan import SRGAN
 from srlib.losses import ADVERSARIAL_KINDS, MSELoss, PerceptualLoss
-from srlib.validation import non_negative_number, positive_int
+from srlib.validation import non_negative_number, positive_int, positive_number, scale_factor
 
 CONTENT_LOSSES = ("mse", "vgg22", "vgg54")
 
@@ -190,6 +190,9 @@ def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quic
         ``(gan, saver)``: the :class:`srlib.gan.SRGAN` with the last weights, and its saver.
     """
     recipe = recipe or GAN_RECIPE
+    scale = scale_factor(scale, "scale")
+    if minutes is not None:
+        positive_number(minutes, "minutes")  # before run.json is written
     if recipe.hr_patch_size % scale:
         raise ValueError(f"`hr_patch_size` {recipe.hr_patch_size} of the recipe must be a multiple of scale={scale}")
     run_dir = Path(run_dir or train.run_directory("srgan", scale))
@@ -210,11 +213,11 @@ def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quic
                                "validation": validation, "pretrained": pretrained,
                                "vgg_weights": _vgg_weights_setting(recipe.content, vgg_weights)}, command)
     initial_epoch = saver.restore_or_initialize()
-    if initial_epoch == 0:
-        _load_pretrained(generator, pretrained, scale)
-    budget = training.WallClockBudget.resuming(minutes, saver.history)
+    budget = training.WallClockBudget.resuming(minutes, saver.history)  # counts the set-up below too
     if train.budget_spent(budget, minutes, run_dir):
         return gan, saver
+    if initial_epoch == 0:
+        _load_pretrained(generator, pretrained, scale)
     steps = 5 if quick else recipe.steps_per_epoch
     dataset = data.training_dataset(data_names, scale, recipe.hr_patch_size, batch_size=recipe.batch_size,
                                     steps_per_epoch=steps, seed=seed, epoch=initial_epoch, channels="rgb")
@@ -222,7 +225,7 @@ def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quic
                                            upscaler_factory=lambda _, each_scale: models.upscaler(generator,
                                                                                                   each_scale))
     gan.fit(dataset, epochs=initial_epoch + 2 if quick else max_epochs, steps_per_epoch=steps,
-            initial_epoch=initial_epoch, verbose=2, shuffle=False, callbacks=[budget, validate, saver.callback()])
+            initial_epoch=initial_epoch, verbose=2, shuffle=False, callbacks=[budget, validate, budget.recorder(), saver.callback()])
     return gan, saver
 
 

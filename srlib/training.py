@@ -89,23 +89,29 @@ class ProtocolValidation(keras.callbacks.Callback):
 
 
 class WallClockBudget(keras.callbacks.Callback):
-    """Stops ``fit`` once the training time, summed over resumed runs, reaches a budget.
+    """Stops ``fit`` once the wall-clock time, summed over resumed runs, reaches a budget.
+
+    The clock runs from the budget's creation: make it before loading the training data
+    and that set-up counts too. Its epoch end logs ``wall_time_s`` (cumulative) and stops
+    ``fit`` when the budget is spent. Placed before :class:`ProtocolValidation` (which a
+    validation every few epochs needs, to know the last epoch), it logs the time before
+    that epoch's validation; :meth:`recorder`, placed just before the checkpoint callback,
+    logs it again there, so that the saved time, from which a resumed run continues,
+    includes the validation.
 
     Args:
-        minutes: the budget; None records time without stopping.
+        minutes: the budget, a positive number; None records time without stopping.
         previous_seconds: time spent by earlier runs of the same training (take it
             from the restored history: its last recorded ``wall_time_s``). Default 0.
-
-    Adds ``wall_time_s`` (cumulative) to every epoch's logs.
     """
 
     def __init__(self, minutes=None, previous_seconds=0.0):
         super().__init__()
-        if minutes is not None and minutes <= 0:
-            raise ValueError(f"minutes must be positive or None, got {minutes!r}")
+        if minutes is not None:
+            minutes = positive_number(minutes, "minutes")  # NaN would never stop
         self.budget_seconds = None if minutes is None else 60.0 * minutes
         self.previous_seconds = float(previous_seconds)
-        self._start = None
+        self._start = time.perf_counter()
 
     @classmethod
     def resuming(cls, minutes, history):
@@ -114,22 +120,32 @@ class WallClockBudget(keras.callbacks.Callback):
 
     @property
     def elapsed_seconds(self):
-        running = 0.0 if self._start is None else time.perf_counter() - self._start
-        return self.previous_seconds + running
+        return self.previous_seconds + time.perf_counter() - self._start
 
     @property
     def exhausted(self):
         """True when earlier runs already spent the budget: ``fit`` would still run one epoch."""
         return self.budget_seconds is not None and self.previous_seconds >= self.budget_seconds
 
-    def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
-
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["wall_time_s"] = self.elapsed_seconds
         if self.budget_seconds is not None and self.elapsed_seconds >= self.budget_seconds:
             self.model.stop_training = True
+
+    def recorder(self):
+        """A callback that logs this budget's ``wall_time_s`` again at its own epoch end."""
+        return _WallTimeRecorder(self)
+
+
+class _WallTimeRecorder(keras.callbacks.Callback):
+    def __init__(self, budget):
+        super().__init__()
+        self.budget = budget
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["wall_time_s"] = self.budget.elapsed_seconds
 
 
 class TrainingClock(keras.callbacks.Callback):
@@ -151,8 +167,8 @@ class TrainingClock(keras.callbacks.Callback):
 
     def __init__(self, minutes=None, history=None):
         super().__init__()
-        if minutes is not None and minutes <= 0:
-            raise ValueError(f"minutes must be positive or None, got {minutes!r}")
+        if minutes is not None:
+            minutes = positive_number(minutes, "minutes")
         self.budget_seconds = None if minutes is None else 60.0 * minutes
         self.seconds = last_recorded(history, "train_time_s")
         self._first_step, self._start = True, None

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import warnings
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -304,6 +305,22 @@ def test_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, dama
         state = CheckpointSaver(tmp_path, model).restore()
     assert state.epoch == 1
     assert all(np.all(value == 1) for value in values(model.variables))
+
+
+def test_the_checkpoint_a_resume_fell_back_to_survives_the_next_save(tmp_path):
+    model = small_model()
+    saver = CheckpointSaver(tmp_path, model, keep_last=2)
+    for epoch in (1, 2, 3):
+        fill(model.variables, epoch)
+        saver.save(epoch=epoch)
+    truncate(tmp_path / "ckpt-000003.npz")
+    resumed = CheckpointSaver(tmp_path, model, keep_last=2)
+    with pytest.warns(UserWarning, match="ckpt-000003.*deleted at the next save"):
+        assert resumed.restore().epoch == 2
+    resumed.save(epoch=3)
+    # The corrupt checkpoint does not count among the last two: ckpt-2, the one resumed from, stays.
+    assert [Path(path).name for path in resumed.checkpoints()] == ["ckpt-000002.json", "ckpt-000004.json"]
+    assert sorted(path.name for path in tmp_path.glob("*.npz")) == ["ckpt-000002.npz", "ckpt-000004.npz"]
 
 
 def test_no_intact_checkpoint_raises(tmp_path):

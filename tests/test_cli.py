@@ -114,6 +114,8 @@ def test_train_model_arguments_are_parsed_and_checked(tmp_path, capsys):
                      "--run-dir", tmp_path / "run")
     assert completed.returncode == 2 and "takes no argument blocks" in completed.stderr
     assert not (tmp_path / "run").exists()  # nothing written for a run that cannot start
+    assert cli.main(["train-gan", "--scale", "0", "--run-dir", str(tmp_path / "gan")]) == 2  # was a ZeroDivisionError
+    assert "`scale` must be" in capsys.readouterr().err and not (tmp_path / "gan").exists()
     for bad, message in [("8", "expected NAME=VALUE"), ("depth=nan", "depth: expected a finite number"),
                          ("depth=1,inf", "depth: expected a finite number")]:
         with pytest.raises(SystemExit):

@@ -224,8 +224,30 @@ def test_wall_clock_budget_counts_previous_runs():
     logs = {}
     budget.on_epoch_end(0, logs)
     assert logs["wall_time_s"] >= 70.0 and model.stop_training
-    with pytest.raises(ValueError):
-        training.WallClockBudget(minutes=0)
+    for minutes in (0, -1, float("nan"), "60"):  # NaN never stopped
+        with pytest.raises(ValueError, match="`minutes` must be a finite number > 0"):
+            training.WallClockBudget(minutes=minutes)
+
+
+def test_wall_clock_budget_counts_from_its_creation_and_its_recorder_counts_the_validation():
+    import time
+
+    budget = training.WallClockBudget(None, previous_seconds=10.0)
+    time.sleep(0.05)  # set-up before fit: loading the training data
+    logs = {}
+    budget.on_epoch_end(0, logs)
+    before_validation = logs["wall_time_s"]
+    assert before_validation >= 10.05
+    time.sleep(0.05)  # the epoch's validation
+    budget.recorder().on_epoch_end(0, logs)
+    assert logs["wall_time_s"] >= before_validation + 0.05
+
+
+def test_minutes_are_checked_before_anything_is_written(tmp_path):
+    for minutes in (0, float("nan")):
+        with pytest.raises(ValueError, match="`minutes` must be a finite number > 0"):
+            train.train("espcn", 3, minutes=minutes, run_dir=tmp_path / "run", quick=True)
+    assert not (tmp_path / "run").exists()
 
 
 def test_training_clock_excludes_the_first_step_and_resumes():
@@ -444,6 +466,18 @@ def test_cli_train_names_an_unknown_initial_weights_key(tmp_path):
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 2 and "'espcn_x9' is not in" in completed.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_cli_train_records_the_arguments_main_was_given(tmp_path):
+    import json
+    import shlex
+
+    from srlib import cli
+
+    arguments = ["train", "--model", "espcn", "--scale", "3", "--quick", "--run-dir", str(tmp_path / "my run")]
+    assert cli.main(arguments) == 0  # not sys.argv: pytest's, here
+    recorded = json.loads((tmp_path / "my run" / "run.json").read_text())["command"]
+    assert recorded == shlex.join(["python", "-m", "srlib", *arguments]) and shlex.split(recorded)[3:] == arguments
 
 
 def test_recipe_with_overrides_fields_and_says_so_in_the_note():
