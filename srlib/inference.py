@@ -198,7 +198,8 @@ class TFLiteNetwork(Network):
             if not path.is_file():
                 raise FileNotFoundError(f"TFLite model file not found: {path}")
             card_file = path.with_name(path.name + MODEL_CARD_SUFFIX)
-            card = files.read_json(card_file, "; srlib.export writes it beside the model") if card_file.is_file() else {}
+            card = (files.read_json(card_file, "; srlib.export writes it beside the model") if card_file.is_file()
+                    else {})
             try:
                 model = Interpreter(model_path=str(path), num_threads=num_threads)
             except ValueError as error:

@@ -321,7 +321,8 @@ def record_run(run_dir, settings, command=None, start=None):
             files.write_json(path, {**updated, "resumed_commands": [*resumed_commands, command]})
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    files.write_json(path, {**settings, **({"command": command} if command else {}), **({"start": start} if start else {})})
+    files.write_json(path, {**settings, **({"command": command} if command else {}),
+                            **({"start": start} if start else {})})
 
 
 def _differences(recorded, settings, prefix=""):

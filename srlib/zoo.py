@@ -1,7 +1,7 @@
 """The shipped weights in ``checkpoints/`` and the manifest that says how each was made.
 
 Every file in ``checkpoints/`` was trained by srlib's own code (:func:`srlib.train.publish`
-and :func:`srlib.train_gan.publish` write it here). Its entry in ``manifest.json`` records
+and :func:`srlib.train_gan.publish_gan` write it here). Its entry in ``manifest.json`` records
 the model and its arguments, the weights' SHA-256, the run's command, data, recipe,
 optimizer steps, wall time and machine, which epoch was chosen and why, and the Y-PSNR/SSIM
 measured under the paper protocol when it was published. :func:`load_published` builds
@@ -248,7 +248,8 @@ def describe_published(entry):
     if earlier:
         made_by = f"`{earlier['command']}`" if earlier.get("command") else "a run whose command was not recorded"
         start += (f", continuing the {earlier['key']} weights of {made_by} ({'+'.join(earlier['data'])}, "
-                  f"{earlier['optimizer_steps']:,} steps, {earlier['wall_time_minutes']} minutes; counted in the totals)")
+                  f"{earlier['optimizer_steps']:,} steps, {earlier['wall_time_minutes']} minutes; "
+                  f"counted in the totals)")
     return (f"shipped weights {entry['weights']}, trained by `{record['command']}`{resumed}: "
             f"{'+'.join(record['data'])}, {record['optimizer_steps']:,} steps ({which} epoch, {record['epochs']}), "
             f"{record['wall_time_minutes']} minutes on {record['machine']}{start}"
