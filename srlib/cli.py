@@ -198,8 +198,8 @@ MODEL_ARGUMENT_HELP = ("a model constructor argument for --checkpoint weights, e
 
 
 def _model_argument(text):
-    """``NAME=VALUE`` from the command line. VALUE: an int, a finite float, true/false, a
-    comma-separated list of those (a tuple, e.g. ``filters=64,32``), or else text."""
+    """``NAME=VALUE`` from the command line. VALUE: an int, a finite float, true/false, none
+    (None), a comma-separated list of those (a tuple, e.g. ``filters=64,32``), or else text."""
     name, separator, value = text.partition("=")
     if not separator or not name.isidentifier():
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE (e.g. num_blocks=8), got {text!r}")
@@ -217,7 +217,7 @@ def _argument_value(name, text):
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"{name}: expected a finite number, got {text!r}")
         return value
-    return {"true": True, "false": False}.get(text.lower(), text)
+    return {"true": True, "false": False, "none": None}.get(text.lower(), text)  # none: clipnorm=none
 
 
 def _publish(arguments):

@@ -217,6 +217,7 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     datasets.check_name(validation)  # resolved at the first epoch's end: a typo would lock run.json
     if minutes is not None:
         positive_number(minutes, "minutes")
+    check_seed(seed)
     run_dir = Path(run_dir or run_directory(name, "".join(map(str, scales))))
     model_arguments = dict(model_arguments or {})
     start = None if initial_weights is None else _initial_weights_record(initial_weights, name, model_arguments,
@@ -248,6 +249,14 @@ def train(name, scale, minutes=60, run_dir=None, seed=0, quick=False, validation
     model.fit(dataset, epochs=initial_epoch + 2 if quick else max_epochs, steps_per_epoch=steps,
               initial_epoch=initial_epoch, callbacks=callbacks, verbose=2, shuffle=False)
     return model, saver
+
+
+def check_seed(seed):
+    """``seed`` if ``keras.utils.set_random_seed`` takes it (an integer in [0, 2**32)), else a ValueError
+    naming it (NumPy's own message does not)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"`seed` must be an integer in [0, 2**32). Received: seed={seed!r}")
+    return seed
 
 
 def _check_training(name, spec, scale, scales, recipe, data_names):

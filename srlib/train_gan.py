@@ -193,6 +193,7 @@ def train_gan(scale, pretrained_run=None, minutes=45, run_dir=None, seed=0, quic
     scale = scale_factor(scale, "scale")
     if minutes is not None:
         positive_number(minutes, "minutes")  # before run.json is written
+    train.check_seed(seed)
     if recipe.hr_patch_size % scale:
         raise ValueError(f"`hr_patch_size` {recipe.hr_patch_size} of the recipe must be a multiple of scale={scale}")
     run_dir = Path(run_dir or train.run_directory("srgan", scale))

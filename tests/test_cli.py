@@ -110,6 +110,9 @@ def test_train_model_arguments_are_parsed_and_checked(tmp_path, capsys):
          "--model-argument", "kernel_sizes=9,5,5", "--model-argument", "use_bias=false"])
     assert parsed.model_argument == [("num_blocks", 8), ("filters", 0.5), ("interpolation", "lanczos3"),
                                      ("kernel_sizes", (9, 5, 5)), ("use_bias", False)]
+    parsed = cli.build_parser().parse_args(["train", "--model", "vdsr", "--scale", "2", "--recipe-argument",
+                                            "clipnorm=none"])
+    assert parsed.recipe_argument == [("clipnorm", None)]  # clipping off
     completed = _run("train", "--model", "srresnet", "--scale", 4, "--model-argument", "blocks=8",
                      "--run-dir", tmp_path / "run")
     assert completed.returncode == 2 and "takes no argument blocks" in completed.stderr

@@ -243,10 +243,13 @@ def test_wall_clock_budget_counts_from_its_creation_and_its_recorder_counts_the_
     assert logs["wall_time_s"] >= before_validation + 0.05
 
 
-def test_minutes_are_checked_before_anything_is_written(tmp_path):
+def test_minutes_and_seed_are_checked_before_anything_is_written(tmp_path):
     for minutes in (0, float("nan")):
         with pytest.raises(ValueError, match="`minutes` must be a finite number > 0"):
             train.train("espcn", 3, minutes=minutes, run_dir=tmp_path / "run", quick=True)
+    for seed in (-1, 2**32, 1.5, True):
+        with pytest.raises(ValueError, match=r"`seed` must be an integer in \[0, 2\*\*32\)"):
+            train.train("espcn", 3, seed=seed, run_dir=tmp_path / "run", quick=True)
     assert not (tmp_path / "run").exists()
 
 
