@@ -31,7 +31,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srlib import datasets, export, inference, models, zoo
+from srlib import datasets, export, inference, models, networks, zoo
 from timing import median_seconds
 
 CASES = (("ESPCN x3", "espcn", 3, (360, 640)), ("SP-VDSR x2", "sp_vdsr", 2, (540, 960)))
@@ -95,11 +95,11 @@ def main():
         for label, name, scale, frame_shape in CASES:
             model, weights = model_and_weights(name, scale)
             frame = test_frame(frame_shape)
-            runs = {"Keras (batch 8)": inference.KerasNetwork(model, batch_size=8)}
+            runs = {"Keras (batch 8)": networks.KerasNetwork(model, batch_size=8)}
             for mode in EXPORTS:
                 path = Path(folder) / f"{name}_{mode}.tflite"
                 export.export_tflite(model, path, tile, mode=mode, latency_runs=1, num_threads=arguments.threads)
-                runs[f"TFLite {mode} ({arguments.threads} thr)"] = inference.TFLiteNetwork(path, arguments.threads)
+                runs[f"TFLite {mode} ({arguments.threads} thr)"] = networks.TFLiteNetwork(path, arguments.threads)
             overlap = models.receptive_field(model)
             count = tiles_per_frame(frame_shape, tile, overlap)
             flops = 2 * count * models.model_cost(model, tile).macs

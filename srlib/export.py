@@ -26,7 +26,7 @@ Modes:
 Every export writes ``MODEL.tflite.card.json`` next to the file (see
 :class:`ModelCard`): cost, receptive field, measured CPU latency per tile and
 the throughput a target needs for 720p->1440p and 1080p->2160p at 30 fps;
-:class:`srlib.inference.TFLiteNetwork` reads its receptive field and
+:class:`srlib.networks.TFLiteNetwork` reads its receptive field and
 interpolation from it. :func:`parity_psnr` compares a TFLite file with its
 Keras model on real image tiles.
 """
@@ -44,9 +44,9 @@ import tensorflow as tf
 from srlib import datasets, files, models
 from srlib.color import rgb_to_y
 from srlib.gpu_check import op_list, read_tflite
-from srlib.inference import (DEFAULT_CHROMA, MODEL_CARD_SUFFIX, KerasNetwork, TFLiteNetwork, _ImagePipeline,
-                             interpolation_support)
+from srlib.inference import DEFAULT_CHROMA, _ImagePipeline
 from srlib.models.fir import FIRUpsample
+from srlib.networks import MODEL_CARD_SUFFIX, KerasNetwork, TFLiteNetwork, interpolation_support
 from srlib.resize import imresize
 
 EXPORT_MODES = ("float32", "float16", "dynamic_int8", "int8")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srlib import export, images, inference, models
+from srlib import export, images, inference, models, networks
 from srlib.resize import imresize
 
 # Small configurations: exactness does not depend on width.
@@ -55,7 +55,7 @@ def test_tile_must_exceed_twice_the_overlap(built):
     with pytest.raises(ValueError, match="tile"):
         inference.tile_spans(100, 10, 5)
     # The message gives the whole tile as passed, the image and where the overlap came from.
-    network = inference.as_network(built["fsrcnn"])
+    network = networks.as_network(built["fsrcnn"])
     narrow = 2 * network.context - 1
     with pytest.raises(ValueError, match=rf"overlap \({network.context} pixels, overlap='auto'.*a 40x{narrow} tile "
                                          rf"\(height x width\) on a 50x60 image. Received: tile=\(40, {narrow}\)"):
@@ -70,7 +70,7 @@ def test_tile_must_exceed_twice_the_overlap(built):
 @pytest.mark.parametrize("name, scale, kwargs", CASES, ids=[case[0] for case in CASES])
 def test_tiled_equals_whole_image(built, name, scale, kwargs, rng):
     model = built[name]
-    network = inference.as_network(model, scale=scale, batch_size=4)
+    network = networks.as_network(model, scale=scale, batch_size=4)
     image = rng.uniform(0, 1, (61, 53, 1)).astype("float32")  # odd sizes, several tiles per axis
     assert network.context == models.receptive_field(model) + (3 if name == "sp_vdsr_second_input" else 0)
     tiled = inference.tiled_run(image, network, tile=(26, 22))
@@ -79,7 +79,7 @@ def test_tiled_equals_whole_image(built, name, scale, kwargs, rng):
 
 def test_too_small_an_overlap_leaves_seams(built, rng):
     model = built["fsrcnn"]
-    network = inference.as_network(model)
+    network = networks.as_network(model)
     image = rng.uniform(0, 1, (61, 53, 1)).astype("float32")
     seams = inference.tiled_run(image, network, tile=(26, 22), overlap=network.context - 3)
     assert np.abs(seams - _whole(model, image, 3)).max() > 1e-3
@@ -88,7 +88,7 @@ def test_too_small_an_overlap_leaves_seams(built, rng):
 def test_image_smaller_than_a_tile_runs_whole(built, rng):
     model = built["espcn"]
     image = rng.uniform(0, 1, (9, 40, 1)).astype("float32")  # one axis below the tile, one above
-    tiled = inference.tiled_run(image, inference.as_network(model), tile=(32, 16))
+    tiled = inference.tiled_run(image, networks.as_network(model), tile=(32, 16))
     np.testing.assert_allclose(tiled, _whole(model, image, 3), atol=1e-5)
 
 
@@ -132,7 +132,7 @@ def test_tflite_network_runs_tiles_one_by_one_with_the_card_overlap(built, tmp_p
     model = built["sp_vdsr_second_input"]
     path = tmp_path / "sp_vdsr.tflite"
     export.export_tflite(model, path, tile_shape=(24, 24), scale=2, latency_runs=1)
-    network = inference.TFLiteNetwork(path)
+    network = networks.TFLiteNetwork(path)
     assert (network.tile_shape, network.scale, network.batch_size) == ((24, 24), 2, 1)
     assert network.context == models.receptive_field(model) + 3  # from the model card
     image = rng.uniform(0, 1, (61, 53, 1)).astype("float32")
@@ -144,14 +144,14 @@ def test_tflite_network_runs_tiles_one_by_one_with_the_card_overlap(built, tmp_p
 def test_tflite_without_card_needs_an_explicit_overlap(built, tmp_path, rng):
     path = tmp_path / "espcn.tflite"
     path.write_bytes(export.convert(built["espcn"], (20, 20)))
-    network = inference.TFLiteNetwork(path)
+    network = networks.TFLiteNetwork(path)
     image = rng.uniform(0, 1, (30, 30, 1)).astype("float32")
     with pytest.raises(ValueError, match="overlap"):
         inference.tiled_run(image, network)
     card = path.with_name(path.name + ".card.json")
     card.write_text("{not json")
     with pytest.raises(ValueError, match=r"espcn.tflite.card.json is not valid JSON"):
-        inference.TFLiteNetwork(path)
+        networks.TFLiteNetwork(path)
     card.unlink()
     with pytest.raises(ValueError, match="tile"):
         inference.tiled_run(image, network, tile=(16, 16), overlap=4)
@@ -319,10 +319,10 @@ def test_callable_network_tiles_any_function(rng):
         return np.repeat(np.repeat(batch, 2, axis=1), 2, axis=2)
 
     image = rng.integers(0, 256, (37, 45, 3), dtype=np.uint8)
-    network = inference.CallableNetwork(nearest_x2, scale=2, channels=3, context=0)
+    network = networks.CallableNetwork(nearest_x2, scale=2, channels=3, context=0)
     upscaled = inference.TiledUpscaler(network, 2, tile=16)(image)
     np.testing.assert_array_equal(upscaled, np.repeat(np.repeat(image, 2, axis=0), 2, axis=1))
-    unknown_context = inference.CallableNetwork(nearest_x2, scale=2, channels=3)
+    unknown_context = networks.CallableNetwork(nearest_x2, scale=2, channels=3)
     with pytest.raises(ValueError, match="overlap='auto' needs the network's receptive field"):
         inference.TiledUpscaler(unknown_context, 2, tile=16)(image)
     np.testing.assert_array_equal(inference.TiledUpscaler(unknown_context, 2, tile=16, overlap=0)(image), upscaled)
@@ -330,7 +330,7 @@ def test_callable_network_tiles_any_function(rng):
 
 def test_a_callable_network_of_scale_one_refines_the_interpolated_image(rng):
     image = rng.integers(0, 256, (21, 17, 1), dtype=np.uint8)
-    identity = inference.CallableNetwork(lambda batch: batch, scale=1, channels=1, context=0)
+    identity = networks.CallableNetwork(lambda batch: batch, scale=1, channels=1, context=0)
     upscaled = inference.TiledUpscaler(identity, 2, tile=8, method="lanczos3")(image)
     np.testing.assert_array_equal(upscaled, inference.TiledUpscaler(None, 2, method="lanczos3")(image))
 
@@ -343,4 +343,4 @@ def test_interpolation_support_is_how_far_an_lr_pixel_reaches(method, scale):
     bumped[0, 20] = 0.9
     difference = imresize(bumped, scale=(1, scale), method=method) - imresize(base, scale=(1, scale), method=method)
     changed = np.nonzero(np.abs(difference[0]) > 1e-7)[0]
-    assert max(abs(index // scale - 20) for index in changed) == inference.interpolation_support(scale, method)
+    assert max(abs(index // scale - 20) for index in changed) == networks.interpolation_support(scale, method)

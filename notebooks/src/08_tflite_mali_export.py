@@ -73,7 +73,7 @@ import numpy as np
 import tensorflow as tf
 
 import srlib
-from srlib import data, datasets, export, gpu_check, inference, models, plots, resize, train, zoo
+from srlib import data, datasets, export, gpu_check, inference, models, networks, plots, resize, train, zoo
 
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
 TILE = (64, 64)  # the demo export's and section 6's tile: 64x64 LR in, 192x192 out at x3
@@ -440,7 +440,7 @@ for overlap in [radius, 0]:
 stem, hr_image = next((stem, image) for stem, image in datasets.load_images("Set14") if stem == "zebra")
 lr_image = resize.imresize(resize.crop_to_multiple(hr_image, demo_scale).astype(np.float32) / 255,
                            scale=1 / demo_scale)
-keras_network = inference.KerasNetwork(demo_model)  # one traced function for every run below
+keras_network = networks.KerasNetwork(demo_model)  # one traced function for every run below
 whole = inference.TiledUpscaler(keras_network, tile=lr_image.shape[:2])(lr_image)  # one tile: the whole image
 outputs = {
     "overlap auto": inference.TiledUpscaler(keras_network, tile=TILE, overlap="auto")(lr_image),
