@@ -46,7 +46,8 @@ from srlib.color import rgb_to_y
 from srlib.gpu_check import op_list, read_tflite
 from srlib.inference import DEFAULT_CHROMA, _ImagePipeline
 from srlib.models.fir import FIRUpsample
-from srlib.networks import MODEL_CARD_SUFFIX, KerasNetwork, TFLiteNetwork, interpolation_support
+from srlib.networks import (DEFAULT_INTERPOLATION, MODEL_CARD_SUFFIX, KerasNetwork, TFLiteNetwork,
+                            interpolation_support)
 from srlib.resize import imresize
 
 EXPORT_MODES = ("float32", "float16", "dynamic_int8", "int8")
@@ -344,7 +345,7 @@ def export_tflite(model, path, tile_shape=None, mode="float32", representative_i
 def _interpolation(model, interpolation):
     """``interpolation``, or the default of a model's interpolated input: Lanczos-3 for a second
     input (SP-VDSR), bicubic for a pre-upsampling model's (recorded only for those)."""
-    return interpolation or ("lanczos3" if len(model.inputs) == 2 else "bicubic")
+    return interpolation or DEFAULT_INTERPOLATION["lr_and_upsampled" if len(model.inputs) == 2 else "upsampled"]
 
 
 @dataclasses.dataclass(frozen=True)

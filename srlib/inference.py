@@ -142,19 +142,19 @@ def tiled_run(image, network, tile=None, overlap="auto", out=None):
     height, width, channels = image.shape
     tile_h, tile_w = _resolve_tile(tile, network)
     automatic, overlap = overlap == "auto", _resolve_overlap(overlap, network)
-    for size, length in ((tile_h, height), (tile_w, width)):
-        if length > size and size <= 2 * overlap:  # tile_spans would refuse it naming one axis only
-            where = ("overlap='auto': the receptive field, and the support of any interpolation inside the "
-                     "pipeline" if automatic else "as given")
-            raise ValueError(f"`tile` must exceed twice the overlap ({overlap} pixels, {where}) on every side of "
-                             f"the image it divides: a {tile_h}x{tile_w} tile (height x width) on a {height}x{width} "
-                             f"image. Received: tile={tile!r}")
+    try:
+        rows, cols = tile_spans(height, tile_h, overlap), tile_spans(width, tile_w, overlap)
+    except ValueError as error:  # tile_spans sees one axis: say which tile, image and overlap
+        where = ("overlap='auto': the receptive field, and the support of any interpolation inside the "
+                 "pipeline" if automatic else "as given")
+        raise ValueError(f"`tile` must exceed twice the overlap ({overlap} pixels, {where}) on every side of "
+                         f"the image it divides: a {tile_h}x{tile_w} tile (height x width) on a {height}x{width} "
+                         f"image. Received: tile={tile!r}") from error
     scale = network.scale
     if out is None:
         out = np.empty((height * scale, width * scale, channels), np.float32)
     elif out.shape != (height * scale, width * scale, channels):
         raise ValueError(f"`out` must have shape {(height * scale, width * scale, channels)}. Received {out.shape}")
-    rows, cols = tile_spans(height, tile_h, overlap), tile_spans(width, tile_w, overlap)
     tile_h, tile_w = min(tile_h, height), min(tile_w, width)
     to_float = (1.0 / 255.0) if image.dtype == np.uint8 else 1.0
     batch = np.empty((network.batch_size, tile_h, tile_w, channels), np.float32)

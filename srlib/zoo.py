@@ -120,9 +120,8 @@ def remeasure_published(key, directory=CHECKPOINTS, date=None):
         earlier = ", ".join(f"{name} {entry['results'][name]['psnr_y']} dB SSIM {entry['results'][name]['ssim_y']}"
                             for name in sorted(changed) if name in entry["results"])
         entry["results"] = results
-        entry.setdefault("notes", []).append({
-            "date": (date or datetime.date.today()).isoformat(),
-            "note": f"Results re-measured under the protocol now stated in this manifest; earlier: {earlier}."})
+        _add_note(entry, f"Results re-measured under the protocol now stated in this manifest; earlier: {earlier}.",
+                  date)
     manifest["protocol"] = evaluate.PROTOCOL
     files.write_json(Path(directory) / "manifest.json", manifest)
     return changed
@@ -231,9 +230,14 @@ def annotate_published(key, note, directory=CHECKPOINTS, date=None):
         raise ValueError(f"`note` must be a non-empty string. Received: note={note!r}")
     manifest = read_manifest(directory)
     entry = _published_entry(manifest, key, directory)
-    entry.setdefault("notes", []).append({"date": (date or datetime.date.today()).isoformat(), "note": note.strip()})
+    _add_note(entry, note.strip(), date)
     files.write_json(Path(directory) / "manifest.json", manifest)
     return entry
+
+
+def _add_note(entry, text, date=None):
+    """Appends ``{"date", "note"}`` to a manifest entry's notes (``date`` default: today)."""
+    entry.setdefault("notes", []).append({"date": (date or datetime.date.today()).isoformat(), "note": text})
 
 
 def describe_published(entry):
