@@ -62,11 +62,11 @@ Bitwise-identical resume needs, besides this module:
   reshuffle_each_iteration=True)`` gives epoch 5 of a fresh process the order of
   epoch 0. Build the pipeline for the epochs still to run from
   :func:`epoch_permutation`, as above, after restoring;
-* randomness drawn only from the generators saved here: Python's ``random``, NumPy's
-  global generator, TensorFlow's global ``tf.random.Generator``, Keras' global
-  ``SeedGenerator`` (``keras.random.*`` with ``seed=None``), ``SeedGenerator`` s owned
-  by layers such as ``Dropout`` (they are model variables), and the generators passed
-  as ``random_generators``. Stateful TF ops without a generator (``tf.random.normal``
+* randomness drawn only from the generators saved here (by :mod:`srlib.random_state`):
+  Python's ``random``, NumPy's global generator, TensorFlow's global
+  ``tf.random.Generator``, Keras' global ``SeedGenerator`` (``keras.random.*`` with
+  ``seed=None``), ``SeedGenerator`` s owned by layers such as ``Dropout`` (they are model
+  variables), and the generators passed as ``random_generators``. Stateful TF ops without a generator (``tf.random.normal``
   with no seed) draw from a per-process op-seed counter that cannot be saved.
 
 Saves the callback makes in the middle of an epoch (``save_every_steps``, or the end of
@@ -83,19 +83,12 @@ import dataclasses
 import json
 import math
 import os
-import random
 import re
 import warnings
 
 import keras
 import numpy as np
-import tensorflow as tf
-# Keras has no public handle on its global SeedGenerator (what `keras.random.*` draws
-# from when `seed=None`); these are the functions `keras.utils.set_random_seed` uses.
-from keras.src.backend.common import global_state
-from keras.src.random import seed_generator as keras_seed_generator
-
-from srlib import files
+from srlib import files, random_state
 from srlib.validation import positive_int
 
 FORMAT_VERSION = 1
@@ -103,7 +96,6 @@ _CHECKPOINT_FILE = re.compile(r"ckpt-(\d+)\.(json|npz)")
 _TEMPORARY_SUFFIX = ".tmp"
 # mode="auto" maximises metrics whose name contains one of these, minimises the rest.
 _HIGHER_IS_BETTER = ("psnr", "ssim", "acc", "auc")
-_GENERATOR_TYPES = (keras.random.SeedGenerator, tf.random.Generator, np.random.Generator)
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -183,7 +175,7 @@ class CheckpointSaver:
         self._optimizers = None if optimizers is None else _check_named(
             optimizers, "optimizers", keras.optimizers.Optimizer, "keras.optimizers.Optimizer")
         self.random_generators = _check_named(
-            random_generators or {}, "random_generators", _GENERATOR_TYPES,
+            random_generators or {}, "random_generators", random_state.GENERATOR_TYPES,
             "keras.random.SeedGenerator, tf.random.Generator or np.random.Generator", allow_empty=True)
         keep_last = positive_int(keep_last, "keep_last")
         if monitor is not None and not isinstance(monitor, str):
@@ -245,7 +237,7 @@ class CheckpointSaver:
                           "push them out. Call restore() or restore_or_initialize() first to continue that run.")
         self._build_optimizers()  # an unbuilt optimizer would be saved without its slots
         arrays, variable_paths = self._capture_variables()
-        rng_arrays, rng_record = _capture_rng(self.random_generators)
+        rng_arrays, rng_record = random_state.capture(self.random_generators)
         arrays.update(rng_arrays)
         history = self.history if history is None else {name: list(values) for name, values in history.items()}
 
@@ -393,7 +385,7 @@ class CheckpointSaver:
             raise ValueError(f"{json_path} holds no state for random_generators {missing}")
         for variable, value in pairs:
             variable.assign(value)
-        _restore_rng(record["rng"], arrays, self.random_generators)
+        random_state.restore(record["rng"], arrays, self.random_generators)
         best = record["best"]
         if best is not None and (best["monitor"], best["mode"]) != (self.monitor, self.mode):
             best = None  # ranked by another metric: it cannot be compared with what this saver monitors
@@ -573,68 +565,6 @@ class CheckpointCallback(keras.callbacks.Callback):
     def _step(self):
         optimizer = getattr(self.model, "optimizer", None)
         return int(optimizer.iterations.numpy()) if optimizer is not None else 0
-
-
-# ---------------------------------------------------------------- random state
-
-def _capture_rng(generators):
-    """State of every saved generator: arrays for the .npz, the scalar rest for the JSON."""
-    version, internal_state, gauss_next = random.getstate()
-    _, keys, position, has_gauss, cached_gaussian = np.random.get_state()
-    arrays = {"rng/python": np.asarray(internal_state, np.int64), "rng/numpy": keys}
-    record = {"python": {"version": version, "gauss_next": gauss_next},
-              "numpy": {"position": int(position), "has_gauss": int(has_gauss),
-                        "cached_gaussian": float(cached_gaussian)},
-              "generators": {}}
-    tf_global = _tf_global_generator()
-    if tf_global is not None:
-        arrays["rng/tensorflow"] = tf_global.state.numpy()
-        record["tensorflow"] = {"algorithm": int(tf_global.algorithm)}
-    # Read without creating: creating Keras' global SeedGenerator draws from Python's random.
-    keras_global = global_state.get_global_attribute(keras_seed_generator.GLOBAL_SEED_GENERATOR)
-    if keras_global is not None:
-        arrays["rng/keras"] = keras_global.state.numpy()
-    for name, generator in generators.items():
-        if isinstance(generator, np.random.Generator):
-            record["generators"][name] = generator.bit_generator.state
-        else:
-            record["generators"][name] = {"npz_key": f"rng/generators/{name}"}
-            arrays[f"rng/generators/{name}"] = generator.state.numpy()
-    return arrays, record
-
-
-def _restore_rng(record, arrays, generators):
-    if "rng/keras" in arrays:
-        keras_seed_generator.global_seed_generator().state.assign(arrays["rng/keras"])
-    else:  # the saving run had none yet: let it be created lazily, as it was there
-        global_state.set_global_attribute(keras_seed_generator.GLOBAL_SEED_GENERATOR, None)
-    if "rng/tensorflow" in arrays:
-        tf_global = _tf_global_generator()
-        if tf_global is None:
-            tf.random.set_global_generator(tf.random.Generator.from_state(
-                arrays["rng/tensorflow"], record["tensorflow"]["algorithm"]))
-        else:  # in place, so that tf.functions that captured it see the new state
-            tf_global.reset(arrays["rng/tensorflow"])
-    for name, generator in generators.items():
-        if isinstance(generator, np.random.Generator):
-            generator.bit_generator.state = record["generators"][name]
-        else:
-            generator.state.assign(arrays[f"rng/generators/{name}"])
-    numpy_state = record["numpy"]
-    np.random.set_state(("MT19937", arrays["rng/numpy"], numpy_state["position"], numpy_state["has_gauss"],
-                         numpy_state["cached_gaussian"]))
-    # Last: creating Keras' global SeedGenerator above drew from Python's random.
-    python_state = record["python"]
-    random.setstate((python_state["version"], tuple(int(word) for word in arrays["rng/python"]),
-                     python_state["gauss_next"]))
-
-
-def _tf_global_generator():
-    """TensorFlow's global generator, or None where op determinism forbids creating it (so none was used)."""
-    try:
-        return tf.random.get_global_generator()
-    except RuntimeError:
-        return None
 
 
 # ------------------------------------------------------------------- files
