@@ -216,7 +216,7 @@ def _perspective_transforms(key, batch_size, size, augmentations):
 
 
 def _quantize(images):
-    """Rounds [0, 1] values to 8 bits as imresize does for uint8 (half away from zero)."""
+    """Rounds [0, 1] values to 8 bits in the graph, as :func:`srlib.images.to_uint8` does, kept in [0, 1]."""
     return tf.floor(tf.clip_by_value(images, 0.0, 1.0) * 255.0 + 0.5) / 255.0
 
 

@@ -34,6 +34,15 @@ def to_standard_channels(array, source="image"):
     return array[..., :3]
 
 
+def to_uint8(values):
+    """Floats in [0, 1] to uint8 as MATLAB's ``uint8(x * 255)`` does: clipped, rounded half up.
+
+    The last step of the protocol for every upscaled image (a network's output, its Y plane,
+    a tile written into a uint8 result).
+    """
+    return np.floor(np.clip(values, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
 def read_image(path):
     """Reads an image file as uint8 ``(H, W, 1)`` (greyscale) or ``(H, W, 3)`` (RGB).
 

@@ -111,7 +111,7 @@ def _resolve_tile(tile, network):
 def _store(target, values):
     """Writes float [0, 1] ``values`` into ``target``: rounded (half up) and clipped for uint8."""
     if target.dtype == np.uint8:
-        target[...] = np.floor(np.clip(values, 0.0, 1.0) * 255.0 + 0.5)
+        target[...] = images.to_uint8(values)
     else:
         target[...] = values
 

@@ -236,6 +236,16 @@ def test_write_image_is_atomic(tmp_path, rng):
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
 
 
+def test_to_uint8_rounds_half_up_and_clips_as_matlab_uint8():
+    levels = np.arange(256)
+    np.testing.assert_array_equal(images.to_uint8(levels / 255.0), levels)
+    # Just below and above each half level, in float32 as networks output them.
+    np.testing.assert_array_equal(images.to_uint8(((levels[:-1] + 0.499) / 255.0).astype("float32")), levels[:-1])
+    np.testing.assert_array_equal(images.to_uint8(((levels[:-1] + 0.501) / 255.0).astype("float32")), levels[1:])
+    np.testing.assert_array_equal(images.to_uint8(np.array([-0.3, 1.7])), [0, 255])
+    assert images.to_uint8(np.zeros((2, 3, 1), "float32")).dtype == np.uint8
+
+
 def test_shared_set14_has_a_greyscale_image():
     from conftest import require_dataset
 

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from srlib.color import rgb_to_ycbcr, ycbcr_to_rgb
+from srlib.images import to_uint8
 from srlib.resize import imresize
 
 INPUT_KINDS = ("upsampled", "lr", "lr_and_upsampled")
@@ -113,12 +114,12 @@ def upscaler(model, scale=None, channels=None, input_kind=None, interpolation=No
 
         luma = None
         if channels == 1 and not grey:
-            luma = _to_uint8(outputs)
+            luma = to_uint8(outputs)
             chroma = imresize(ycbcr[..., 1:], scale=scale, method="bicubic")
             outputs = ycbcr_to_rgb(np.concatenate([outputs, chroma], axis=-1))
         elif channels == 3 and grey:
             outputs = outputs.mean(axis=-1, keepdims=True)
-        sr_image = _to_uint8(outputs)
+        sr_image = to_uint8(outputs)
         return (sr_image[..., 0] if squeeze else sr_image), luma
 
     def upscale(lr_image, scale):
@@ -128,8 +129,3 @@ def upscaler(model, scale=None, channels=None, input_kind=None, interpolation=No
     if channels == 1:
         upscale.with_luma = with_luma
     return upscale
-
-
-def _to_uint8(values):
-    """Floats in [0, 1] to uint8, clipped and rounded half up (MATLAB ``uint8(x * 255)``)."""
-    return np.floor(np.clip(values, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
