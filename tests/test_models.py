@@ -195,6 +195,13 @@ def test_fsrcnn_for_new_scale_shares_and_freezes_the_body(tmp_path):
     np.testing.assert_array_equal(_numpy(restored(batch)), _numpy(transferred(batch)))
 
 
+def test_fsrcnn_for_new_scale_without_freezing_trains_a_body_an_earlier_transfer_froze():
+    model = models.fsrcnn(3)
+    models.fsrcnn_for_new_scale(model, 2)  # freezes the shared body
+    unfrozen = models.fsrcnn_for_new_scale(model, 4, freeze_body=False)
+    assert unfrozen.count_params() == sum(int(np.prod(weight.shape)) for weight in unfrozen.trainable_weights)
+
+
 def test_fsrcnn_for_new_scale_rejects_other_models():
     with pytest.raises(ValueError, match="Conv2DTranspose"):
         models.fsrcnn_for_new_scale(models.espcn(2), 3)

@@ -97,14 +97,17 @@ def fsrcnn_for_new_scale(model, new_scale, freeze_body=True):
     returned model shares them (the same layer objects, hence the same
     weights) with ``model`` and ends in a fresh 9x9 deconvolution of stride
     ``new_scale``. With ``freeze_body`` the shared layers are set
-    non-trainable, so that fine-tuning trains the deconvolution only (this
-    also freezes them in ``model``, which holds the same layers).
+    non-trainable, so that fine-tuning trains the deconvolution only;
+    without it they are set trainable, so that the whole network fine-tunes
+    (also after an earlier transfer froze them). Either way ``model``, which
+    holds the same layers, changes with them.
 
     Args:
         model: a model built by :func:`fsrcnn` or :func:`fsrcnn_s` (its last
             layer must be the ``Conv2DTranspose``).
         new_scale: int, upscaling factor of the new model, >= 2.
-        freeze_body: bool, set the shared layers non-trainable. Default: True.
+        freeze_body: bool, set the shared layers non-trainable (True) or
+            trainable (False). Default: True.
 
     Returns:
         A ``keras.Model`` named ``"fsrcnn_x{new_scale}"``, same input as ``model``.
@@ -116,8 +119,7 @@ def fsrcnn_for_new_scale(model, new_scale, freeze_body=True):
             "`model` must end in the FSRCNN deconvolution (a Conv2DTranspose layer). "
             f"Received: model={model.name!r} ending in {type(deconvolution).__name__}"
         )
-    if freeze_body:
-        for layer in model.layers[:-1]:
-            layer.trainable = False
+    for layer in model.layers[:-1]:
+        layer.trainable = not freeze_body
     outputs = _deconvolution(new_scale, deconvolution.filters)(deconvolution.input)
     return keras.Model(model.input, outputs, name=f"fsrcnn_x{new_scale}")
