@@ -22,8 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from sp_vdsr import _StepTimer
-from srlib import data, datasets, train
-from srlib.layers import DepthToSpace
+from srlib import data, datasets, models, train
 
 SCALE = 3
 
@@ -43,20 +42,10 @@ def pipeline_runner(iterator):
     return run
 
 
-def espcn():
-    return keras.Sequential([
-        keras.Input((None, None, 1)),
-        keras.layers.Conv2D(64, 5, padding="same", activation="tanh"),
-        keras.layers.Conv2D(32, 3, padding="same", activation="tanh"),
-        keras.layers.Conv2D(SCALE**2, 3, padding="same"),
-        DepthToSpace(SCALE),
-    ])
-
-
 def training_runner(batch, timer):
     """``model.fit`` for ``count`` steps on a cached batch, so that the model time has no input
     cost; ``timer`` collects each step's time."""
-    model = espcn()
+    model = models.espcn(SCALE)  # what train.py trains: 5-3-3, 64/32 filters, tanh, sub-pixel output
     model.compile(keras.optimizers.Adam(1e-3), "mse")
     cached = tf.data.Dataset.from_tensors(batch).repeat()
     model.fit(cached, epochs=1, steps_per_epoch=10, shuffle=False, verbose=0)  # warm-up: tracing

@@ -30,16 +30,24 @@ def _load_model(arguments):
     """The Keras model named by --model / --checkpoint (published weights by default)."""
     from srlib import models, train, zoo
 
+    path = Path(arguments.checkpoint) if arguments.checkpoint else None
+    if path and not path.exists():
+        raise FileNotFoundError(f"--checkpoint {path}: no such file or folder")
+    if getattr(arguments, "model_argument", None) and not (
+            path and (path.is_dir() or path.name.endswith(".weights.h5"))):
+        # Shipped weights and .keras files carry their own architecture; the arguments would be ignored.
+        source = f"--checkpoint {path}" if path else f"the shipped {arguments.model} weights"
+        raise ValueError(f"--model-argument applies to a --checkpoint .weights.h5 file or training run folder; "
+                         f"{source} holds its own architecture: drop --model-argument")
     if arguments.checkpoint:
+        import zipfile
+
         import keras
 
-        path = Path(arguments.checkpoint)
-        if not path.exists():
-            raise FileNotFoundError(f"--checkpoint {path}: no such file or folder")
         if path.suffix == ".keras":
             try:
                 model = keras.models.load_model(path, compile=False)
-            except (ValueError, OSError) as error:
+            except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
                 raise ValueError(f"--checkpoint {path}: not a readable .keras model ({error})") from error
             if arguments.model:  # the file holds its own architecture: --model can only confirm it
                 expected = models.build(arguments.model, arguments.scale).name.split("_x")[0]
@@ -106,7 +114,7 @@ def _evaluate(arguments):
     result = evaluate.evaluate(upscale, arguments.dataset, arguments.scale, method_name=label,
                                progress=not arguments.json, limit=arguments.limit)
     if arguments.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps({**result.to_dict(), "protocol": evaluate.PROTOCOL}, indent=2))
     else:
         print(evaluate.PROTOCOL)
         print(evaluate.format_table([result]))
@@ -165,7 +173,8 @@ def _reproduce(arguments):
 
     if arguments.check:
         return reproduce.main_check()
-    return reproduce.main(datasets=tuple(arguments.datasets), scales=tuple(arguments.scales))
+    return reproduce.main(datasets=tuple(arguments.datasets), scales=tuple(arguments.scales),
+                          allow_partial=arguments.allow_partial)
 
 
 def _train(arguments):
@@ -252,7 +261,10 @@ def _annotate(arguments):
 def _remeasure(arguments):
     from srlib import zoo
 
+    from srlib.evaluate import PROTOCOL
+
     directory = arguments.directory or zoo.CHECKPOINTS
+    print(PROTOCOL)
     for key in arguments.keys or sorted(zoo.read_manifest(directory)["models"]):
         changed = zoo.remeasure_published(key, directory=directory)
         print(f"{key}: " + (", ".join(f"{name} {old} -> {new} dB" for name, (old, new) in sorted(changed.items()))
@@ -339,7 +351,8 @@ def build_parser():
         sub.add_argument("--method", default=None, help=f"FIR method ({', '.join(FIR_METHODS)}); "
                          "with a model: its input interpolation")
         sub.add_argument("--model", help="model name (published weights, or --checkpoint)")
-        sub.add_argument("--checkpoint", help=CHECKPOINT_HELP)
+        sub.add_argument("--checkpoint", help="a .tflite file (its model card gives the scale and context); "
+                         + CHECKPOINT_HELP)
         sub.add_argument("--model-argument", type=_model_argument, action="append", default=[],
                          metavar="NAME=VALUE", help=MODEL_ARGUMENT_HELP)
         sub.add_argument("--tile", type=int, default=None, help="LR tile size (default: model's)")
@@ -355,8 +368,11 @@ def build_parser():
                                metavar="NAME=VALUE", help=MODEL_ARGUMENT_HELP)
     export_parser.add_argument("--tile", type=int, nargs=2, default=None, metavar=("H", "W"),
                                help="input tile (default: 64 64, or four times the tiles' context when larger; "
-                                    "a multiple of --scale for pre-upsampling models)")
-    export_parser.add_argument("--mode", default="float16", choices=["float32", "float16", "dynamic_int8", "int8"])
+                                    "rounded down to a multiple of --scale for pre-upsampling models, 63 63 for "
+                                    "SRCNN x3)")
+    export_parser.add_argument("--mode", default="float16", choices=["float32", "float16", "dynamic_int8", "int8"],
+                               help="precision of the file (default: float16 weights, the Mali practice; the GPU "
+                                    "delegate folds their DEQUANTIZE nodes)")
     export_parser.add_argument("--output", required=True, help="the .tflite file to write")
     export_parser.set_defaults(handler=_export)
 
@@ -368,6 +384,8 @@ def build_parser():
     reproduce_parser = commands.add_parser("reproduce", help="the paper tables: RESULTS.md and results.json")
     reproduce_parser.add_argument("--datasets", nargs="+", default=["Set5", "Set14"])
     reproduce_parser.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
+    reproduce_parser.add_argument("--allow-partial", action="store_true",
+                                  help="write results.json even if it drops the rows of a dataset not available here")
     reproduce_parser.add_argument("--check", action="store_true",
                                   help="only check that RESULTS.md/results.json match checkpoints/manifest.json")
     reproduce_parser.set_defaults(handler=_reproduce)

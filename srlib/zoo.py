@@ -145,13 +145,20 @@ def _manifest_entry(model, run, recipe, state, last, selection, command, extra_t
                      "wall_time_minutes": round(before_minutes + training.last_recorded(history, "wall_time_s") / 60,
                                                 1),
                      **({"started_from": start} if start else {}),
-                     "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {tf.__version__}, CPU",
+                     "machine": machine_description(),
                      "command": command or run.get("command"),
                      **({"resumed_commands": run["resumed_commands"]} if run.get("resumed_commands") else {}),
                      **(extra_training or {})},
         "results": results,
         "published": datetime.date.today().isoformat(),
     }
+
+
+def machine_description():
+    """This machine in one line, as manifests and ``results.json`` record it:
+    ``"x86_64 2 cores, TensorFlow 2.21.0, CPU"`` (``GPU`` where TensorFlow sees one)."""
+    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    return f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {tf.__version__}, {device}"
 
 
 def published_name(entry):

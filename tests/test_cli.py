@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -69,7 +70,16 @@ def test_bad_files_and_arguments_are_named_before_any_work(photo, tmp_path, caps
     not_weights.write_text("not hdf5")
     espcn_file = tmp_path / "espcn3.keras"
     models.espcn(3).save(espcn_file)
+    zip_without_config = tmp_path / "other.keras"
+    with zipfile.ZipFile(zip_without_config, "w") as archive:
+        archive.writestr("notes.txt", "not a Keras model")
     cases = {
+        ("evaluate", "--checkpoint", zip_without_config, "--scale", 3, "--dataset", "embedded"):
+            "other.keras: not a readable .keras",
+        ("evaluate", "--model", "espcn", "--scale", 3, "--model-argument", "filters=8,4", "--dataset", "embedded"):
+            "--model-argument applies to a --checkpoint .weights.h5 file or training run folder; the shipped espcn",
+        ("evaluate", "--checkpoint", espcn_file, "--scale", 3, "--model-argument", "filters=8,4", "--dataset",
+         "embedded"): "espcn3.keras holds its own architecture: drop --model-argument",
         ("upscale", photo, tmp_path / "out.psd", "--scale", 2): "unknown image suffix '.psd'",
         ("upscale", photo, tmp_path, "--scale", 2): "is a folder",
         ("upscale", photo, tmp_path / "missing" / "o.png", "--scale", 2): "output folder does not exist",
@@ -88,7 +98,7 @@ def test_bad_files_and_arguments_are_named_before_any_work(photo, tmp_path, caps
     for arguments, message in cases.items():
         assert message in error_of(*arguments), arguments
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["photo.png", "bad.keras", "bad.weights.h5", "espcn3.keras"])  # nothing written
+        ["photo.png", "bad.keras", "bad.weights.h5", "espcn3.keras", "other.keras"])  # nothing written
 
 
 def test_overlap_must_be_auto_or_a_non_negative_integer(capsys):

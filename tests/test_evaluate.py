@@ -75,7 +75,8 @@ def test_cli_json_output():
     completed = _run_cli("evaluate", "--method", "lanczos3", "--dataset", "embedded", "--scale", "3", "--json")
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout)
-    assert set(result) == {"dataset", "scale", "method", "images", "psnr_y", "ssim_y", "per_image"}
+    assert set(result) == {"dataset", "scale", "method", "images", "psnr_y", "ssim_y", "per_image", "protocol"}
+    assert result["protocol"] == evaluate.PROTOCOL
     assert result["images"] == 5 and len(result["per_image"]) == 5
     expected = evaluate.evaluate("lanczos3", "embedded", 3)  # the CLI prints what the library measures
     assert result["psnr_y"] == pytest.approx(expected.psnr_y, abs=1e-9)

@@ -152,6 +152,22 @@ def test_main_returns_an_exit_status_and_keeps_the_last_results(checkpoints, emp
     assert "RESULTS.md not found" in capsys.readouterr().out
 
 
+def test_rows_of_a_dataset_missing_here_are_not_dropped_without_allow_partial(checkpoints, empty_data, tmp_path,
+                                                                              capsys):
+    earlier = json.dumps({"rows": [{"dataset": "Urban100", "scale": 2, "method": "bicubic", "psnr_y": 23.14}]})
+    (tmp_path / "results.json").write_text(earlier)
+    arguments = dict(datasets=("embedded", "Urban100"), scales=(2,), output_dir=tmp_path, checkpoints_dir=checkpoints,
+                     progress=False)
+    assert reproduce.main(**arguments) == 1
+    assert "Urban100 could not be evaluated here" in capsys.readouterr().out
+    assert (tmp_path / "results.json").read_text() == earlier
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["results.json"]
+
+    assert reproduce.main(**arguments, allow_partial=True) == 0
+    assert [skipped["dataset"] for skipped in json.loads((tmp_path / "results.json").read_text())["skipped"]] == [
+        "Urban100"]
+
+
 def test_a_misspelt_dataset_is_an_error_not_a_skipped_set(checkpoints, tmp_path):
     with pytest.raises(ValueError, match="unknown dataset 'Sett5'"):
         reproduce.reproduce(datasets=("Sett5",), scales=(2,), checkpoints_dir=checkpoints, output_dir=tmp_path,
