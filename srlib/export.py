@@ -18,7 +18,10 @@ Modes:
   CPU interpreter and folded by the GPU delegate, which computes in fp16 or
   fp32 as the app asks;
 * ``"dynamic_int8"``: int8 weights, float activations (CPU hybrid kernels);
-* ``"int8"``: int8 weights and activations calibrated on training patches,
+* ``"int8"``: int8 weights and activations calibrated on random crops of
+  photos (the embedded ones unless told otherwise) made into the model's input:
+  for a pre-upsampling model exported with its ``scale``, each crop is
+  bicubic-downscaled by it and interpolated back up (:func:`representative_tiles`);
   float32 input and output (QUANTIZE / DEQUANTIZE at the ends). The float GPU
   path rejects its int8 tensors; :func:`srlib.gpu_check.check_gpu_compatibility`
   reports them (``quantized_ok=True`` for the delegate's quantized path).
@@ -33,7 +36,6 @@ Keras model on real image tiles.
 
 import collections
 import dataclasses
-import json
 import time
 from pathlib import Path
 
@@ -49,6 +51,7 @@ from srlib.models.fir import FIRUpsample
 from srlib.networks import (DEFAULT_INTERPOLATION, MODEL_CARD_SUFFIX, KerasNetwork, TFLiteNetwork,
                             interpolation_support)
 from srlib.resize import imresize
+from srlib.validation import integer_at_least, is_integer, positive_int, scale_factor
 
 EXPORT_MODES = ("float32", "float16", "dynamic_int8", "int8")
 # Output sizes whose MACs/s the card quotes: (label, (height, width)), at 30 frames per second.
@@ -123,7 +126,14 @@ class ModelCard:
 
 
 def format_model_card(card):
-    """The card as text, one fact per line."""
+    """The card as text, one fact per line.
+
+    Args:
+        card: a :class:`ModelCard`.
+
+    Returns:
+        str, without a final newline.
+    """
     lines = [
         f"{card.name} ({card.mode}): {card.path}",
         f"  file size           {card.file_size_bytes / 1024:.1f} KiB (TensorFlow {card.tensorflow_version})",
@@ -148,7 +158,14 @@ def format_model_card(card):
 
 
 def card_path(tflite_path):
-    """``MODEL.tflite`` -> ``MODEL.tflite.card.json``."""
+    """``MODEL.tflite`` -> ``MODEL.tflite.card.json``.
+
+    Args:
+        tflite_path: path of a ``.tflite`` file (str or ``Path``).
+
+    Returns:
+        The ``Path`` of its model card, in the same folder.
+    """
     tflite_path = Path(tflite_path)
     return tflite_path.with_name(tflite_path.name + MODEL_CARD_SUFFIX)
 
@@ -169,12 +186,14 @@ def fixed_shape_model(model, tile_shape, scale=None):
     Args:
         model: a fully convolutional Keras model.
         tile_shape: ``(h, w)`` of the (first) input.
-        scale: int, required for two-input models (size of the second input).
+        scale: int >= 2, required for two-input models (size of the second
+            input), unused otherwise. Default: None.
 
     Returns:
         A ``keras.Model`` sharing ``model``'s layers and weights.
     """
     height, width = _validate_tile_shape(tile_shape)
+    scale = _optional_scale(scale)
     inputs = [keras.Input((height, width, model.inputs[0].shape[-1]), batch_size=1, name="input")]
     if len(model.inputs) == 2:
         if scale is None:
@@ -188,29 +207,54 @@ def fixed_shape_model(model, tile_shape, scale=None):
     return keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs, name=model.name)
 
 
-def representative_tiles(images, tile_shape, channels, count=64, seed=0):
+def representative_tiles(images, tile_shape, channels, count=64, seed=0, upsampling_scale=None,
+                         interpolation="bicubic"):
     """Random crops for int8 calibration (and parity), float32 ``(count, h, w, channels)`` in [0, 1].
+
+    A pre-upsampling model (SRCNN, VDSR) sees an interpolated LR image, not a
+    sharp one: with ``upsampling_scale``, each crop is made into that input, as
+    :mod:`srlib.inference` makes it from an LR image: bicubic-downscaled by the
+    factor (MATLAB ``imresize`` to uint8, as LR images are made), converted
+    to the model's channels, and interpolated back up with ``interpolation``.
 
     Args:
         images: uint8 ``(H, W, C)`` arrays or ``(stem, array)`` pairs
             (:func:`srlib.datasets.load_images`); RGB becomes Y (BT.601) for a
             one-channel model, greyscale is repeated for a three-channel one.
-        tile_shape: ``(h, w)`` of the crops.
+        tile_shape: ``(h, w)`` of the crops (multiples of ``upsampling_scale``).
         channels: int, 1 or 3.
-        count: int, number of crops. Default: 64.
-        seed: int, seed of the crop positions. Default: 0.
+        count: int >= 1, number of crops. Default: 64.
+        seed: int >= 0, seed of the crop positions. Default: 0.
+        upsampling_scale: int >= 2, the factor a pre-upsampling model's input
+            was interpolated by; None: the sharp crops (the input of a
+            post-upsampling model is an LR image itself). Default: None.
+        interpolation: ``imresize`` method of that upscale. Default: ``"bicubic"``.
+
+    Returns:
+        float32 array ``(count, h, w, channels)``.
     """
+    height, width = _validate_tile_shape(tile_shape)
+    if not is_integer(channels) or channels not in (1, 3):
+        raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels!r}")
+    count = positive_int(count, "count")
+    seed = integer_at_least(seed, "seed", 0)
+    factor = 1 if upsampling_scale is None else scale_factor(upsampling_scale, "upsampling_scale")
+    if height % factor or width % factor:
+        raise ValueError(f"`tile_shape` must be a multiple of `upsampling_scale` ({factor}) to hold whole LR "
+                         f"pixels. Received: tile_shape={tile_shape!r}")
     arrays = [image[1] if isinstance(image, tuple) else image for image in images]
-    height, width = tile_shape
     arrays = [np.asarray(array) for array in arrays if array.shape[0] >= height and array.shape[1] >= width]
     if not arrays:
         raise ValueError(f"`images` must contain an image of at least {height}x{width} pixels for the tiles.")
     rng = np.random.default_rng(seed)
-    tiles = np.empty((count, height, width, channels), np.float32)
+    tiles = np.empty((count, height // factor, width // factor, int(channels)), np.float32)
     for index in range(count):
         array = arrays[rng.integers(len(arrays))]
         top, left = rng.integers(array.shape[0] - height + 1), rng.integers(array.shape[1] - width + 1)
-        crop = array[top:top + height, left:left + width].astype(np.float32) / 255.0
+        crop = array[top:top + height, left:left + width]
+        if factor > 1:
+            crop = imresize(crop, scale=1 / factor, method="bicubic")  # the LR image: uint8, as MATLAB makes it
+        crop = crop.astype(np.float32) / 255.0
         if crop.ndim == 2:
             crop = crop[..., None]
         if channels == 1 and crop.shape[-1] == 3:
@@ -218,7 +262,22 @@ def representative_tiles(images, tile_shape, channels, count=64, seed=0):
         elif channels == 3 and crop.shape[-1] == 1:
             crop = np.repeat(crop, 3, axis=-1)
         tiles[index] = crop
+    if factor > 1:
+        tiles = np.asarray(imresize(tiles, scale=factor, method=interpolation), np.float32)
     return tiles
+
+
+def _optional_scale(scale):
+    """``scale`` as an int >= 2, or None."""
+    return None if scale is None else scale_factor(scale)
+
+
+def _upsampling_scale(fixed, scale):
+    """The scale a one-input model ``fixed`` at a fixed tile sees its input upsampled by: ``scale``
+    for a pre-upsampling model (same output size as input), else None (LR input, or a second input)."""
+    if len(fixed.inputs) != 1 or tuple(fixed.outputs[0].shape[1:3]) != tuple(fixed.inputs[0].shape[1:3]):
+        return None
+    return scale
 
 
 def _model_inputs(model, tiles, scale, interpolation):
@@ -229,7 +288,7 @@ def _model_inputs(model, tiles, scale, interpolation):
 
 
 def convert(model, tile_shape, mode="float32", representative_images=None, scale=None,
-            interpolation="lanczos3", calibration_tiles=64):
+            interpolation=None, calibration_tiles=64):
     """Converts ``model`` at a fixed tile to TFLite bytes (builtin ops only, batch 1, NHWC).
 
     Args:
@@ -238,16 +297,22 @@ def convert(model, tile_shape, mode="float32", representative_images=None, scale
         mode: one of :data:`EXPORT_MODES`. Default: ``"float32"``.
         representative_images: images for int8 calibration (see
             :func:`representative_tiles`). None: the embedded photos. Default: None.
-        scale: int, required for two-input models. Default: None.
-        interpolation: method making a second input during calibration.
-            Default: ``"lanczos3"``.
-        calibration_tiles: int, calibration crops for ``"int8"``. Default: 64.
+        scale: int >= 2, the upscaling factor: required for two-input models;
+            for a pre-upsampling model, int8 calibration crops are downscaled by it
+            and interpolated back up (without it, calibration uses sharp crops).
+            Default: None.
+        interpolation: ``imresize`` method of a second or pre-upsampled input
+            during calibration. None: ``"lanczos3"`` for two inputs, ``"bicubic"``
+            otherwise. Default: None.
+        calibration_tiles: int >= 1, calibration crops for ``"int8"``. Default: 64.
 
     Returns:
         The ``.tflite`` flatbuffer as bytes.
     """
     if mode not in EXPORT_MODES:
         raise ValueError(f"`mode` must be one of {EXPORT_MODES}. Received: mode={mode!r}")
+    calibration_tiles = positive_int(calibration_tiles, "calibration_tiles")
+    interpolation = _interpolation(model, interpolation)
     fixed = fixed_shape_model(model, tile_shape, scale)
     converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]  # never SELECT_TF_OPS (Flex)
@@ -257,7 +322,8 @@ def convert(model, tile_shape, mode="float32", representative_images=None, scale
         converter.target_spec.supported_types = [tf.float16]
     elif mode == "int8":
         images = representative_images if representative_images is not None else datasets.load_images("embedded")
-        tiles = representative_tiles(images, tile_shape, model.inputs[0].shape[-1], calibration_tiles)
+        tiles = representative_tiles(images, tile_shape, model.inputs[0].shape[-1], calibration_tiles,
+                                     upsampling_scale=_upsampling_scale(fixed, scale), interpolation=interpolation)
 
         def representative_dataset():
             for index in range(len(tiles)):
@@ -270,8 +336,22 @@ def convert(model, tile_shape, mode="float32", representative_images=None, scale
 
 
 def measure_latency(tflite_path, runs=10, num_threads=2, seed=0):
-    """Median milliseconds of one ``invoke`` on random inputs (ai_edge_litert, XNNPACK, after 2 warm-ups)."""
+    """Median milliseconds of one ``invoke`` on random inputs (ai_edge_litert, XNNPACK, after 2 warm-ups).
+
+    Args:
+        tflite_path: the ``.tflite`` file.
+        runs: int >= 1, timed runs. Default: 10.
+        num_threads: int >= 1, interpreter threads. Default: 2.
+        seed: int >= 0, seed of the random inputs (uniform in [0, 1]). Default: 0.
+
+    Returns:
+        float, the median of the timed runs in milliseconds.
+    """
     from ai_edge_litert.interpreter import Interpreter
+
+    runs = positive_int(runs, "runs")
+    num_threads = positive_int(num_threads, "num_threads")
+    seed = integer_at_least(seed, "seed", 0)
 
     interpreter = Interpreter(model_path=str(tflite_path), num_threads=num_threads)
     interpreter.allocate_tensors()
@@ -288,7 +368,16 @@ def measure_latency(tflite_path, runs=10, num_threads=2, seed=0):
 
 
 def interpolation_input_of(model):
-    """``"graph"``, ``"second_input"``, ``"nearest"`` for SP-VDSR-like models, else None."""
+    """How ``model`` gets the interpolated image its output is a residual on.
+
+    Args:
+        model: a Keras model.
+
+    Returns:
+        ``"second_input"`` (a second model input), ``"graph"`` (an in-graph
+        :class:`srlib.models.fir.FIRUpsample`) or ``"nearest"`` (a layer named
+        ``nearest_upsample``) for SP-VDSR-like models, else None.
+    """
     if len(model.inputs) == 2:
         return "second_input"
     if any(isinstance(layer, FIRUpsample) for layer in model.layers):
@@ -300,7 +389,12 @@ def interpolation_input_of(model):
 
 def export_tflite(model, path, tile_shape=None, mode="float32", representative_images=None, scale=None,
                   interpolation=None, name=None, latency_runs=10, num_threads=2):
-    """Exports ``model`` to ``path`` (atomically) and writes its model card next to it.
+    """Exports ``model`` to ``path`` and writes its model card next to it, as a pair.
+
+    Both files are complete (the model measured, the card written) before either
+    replaces an earlier export; the card is renamed into place first, then the
+    model, and if that fails the earlier card is put back. A failure at any
+    point leaves the earlier model and card as they were.
 
     Args:
         model: a Keras model from :mod:`srlib.models` (or any fully
@@ -314,31 +408,47 @@ def export_tflite(model, path, tile_shape=None, mode="float32", representative_i
         representative_images: int8 calibration images (see
             :func:`representative_tiles`). None: crops of the embedded photos.
             Default: None.
-        scale: int, upscaling factor; required for two-input models. Default: None.
+        scale: int >= 2, upscaling factor; required for two-input models (for a
+            pre-upsampling model, its int8 calibration crops are degraded by it,
+            see :func:`convert`). Default: None.
         interpolation: ``imresize`` method of a pre-upsampled or second input
             (recorded in the card, used for calibration). None: ``"bicubic"``
             for pre-upsampling models, ``"lanczos3"`` for two inputs. Default: None.
         name: model name in the card. None: ``model.name``. Default: None.
-        latency_runs: int, timed runs of the latency measurement. Default: 10.
-        num_threads: int, threads of the latency measurement. Default: 2.
+        latency_runs: int >= 1, timed runs of the latency measurement. Default: 10.
+        num_threads: int >= 1, threads of the latency measurement. Default: 2.
 
     Returns:
         The :class:`ModelCard` (also written as JSON).
     """
     path = files.check_output_path(path, "model.tflite")
+    latency_runs = positive_int(latency_runs, "latency_runs")  # all arguments before the slow conversion
+    num_threads = positive_int(num_threads, "num_threads")
+    scale = _optional_scale(scale)
     interpolation = _interpolation(model, interpolation)
     geometry = _tile_geometry(model, scale, interpolation)
     tile_shape = _validate_tile_shape(tile_shape) if tile_shape is not None else _default_tile(geometry)
-    _check_tile(tile_shape, geometry)  # before the slow conversion
+    _check_tile(tile_shape, geometry)
     data = convert(model, tile_shape, mode, representative_images, scale, interpolation)
     # The card is measured on the temporary copy: an earlier export at `path` and its card stay
     # untouched (and consistent) until both new files are complete.
-    with files.replacing(path) as draft:
-        draft.write_bytes(data)
-        card = _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads,
-                           geometry)
-        card_path(path).unlink(missing_ok=True)  # never a new model beside the old model's card
-    files.atomic_write(card_path(path), lambda handle: handle.write(json.dumps(card.to_dict(), indent=2).encode()))
+    card_file = card_path(path)
+    earlier_card = card_file.read_bytes() if card_file.is_file() else None
+    card_published = False
+    try:
+        with files.replacing(path) as draft:  # renamed over `path` last, when the block completes
+            draft.write_bytes(data)
+            card = _model_card(model, draft, path, tile_shape, mode, interpolation, name, latency_runs, num_threads,
+                               geometry)
+            files.write_json(card_file, card.to_dict())  # written whole beside it, then renamed into place
+            card_published = True
+    except BaseException:
+        if card_published:  # the model was not renamed: the earlier card goes back beside the earlier model
+            if earlier_card is None:
+                card_file.unlink(missing_ok=True)
+            else:
+                files.atomic_write(card_file, lambda handle: handle.write(earlier_card))
+        raise
     return card
 
 
@@ -470,15 +580,22 @@ def parity_psnr(keras_model, tflite_path, images, count=8, seed=0, scale=None):
         tflite_path: the ``.tflite`` file.
         images: uint8 arrays or ``(stem, array)`` pairs, e.g.
             ``srlib.datasets.load_images("embedded")``.
-        count: int, number of tiles. Default: 8.
-        seed: int, seed of the crop positions. Default: 0.
-        scale: int, required for two-input models. Default: None.
+        count: int >= 1, number of tiles. Default: 8.
+        seed: int >= 0, seed of the crop positions. Default: 0.
+        scale: int >= 2, the upscaling factor: required for two-input models;
+            a pre-upsampling model's tiles are downscaled by it and interpolated
+            back up, as its real inputs are (without it: sharp crops). Default: None.
 
     Returns:
         float, the PSNR over all tiles (``inf`` when identical).
     """
+    count = positive_int(count, "count")
+    seed = integer_at_least(seed, "seed", 0)
+    scale = _optional_scale(scale)
     network = TFLiteNetwork(tflite_path, context=0)
-    tiles = representative_tiles(images, network.tile_shape, network.channels, count, seed)
+    upsampling_scale = scale if network.input_kind == "upsampled" else None
+    tiles = representative_tiles(images, network.tile_shape, network.channels, count, seed,
+                                 upsampling_scale=upsampling_scale, interpolation=network.interpolation)
     tflite_outputs = network(tiles)
     inputs = _model_inputs(keras_model, tiles, scale or network.scale, network.interpolation)
     keras_outputs = keras.ops.convert_to_numpy(keras_model(inputs if len(inputs) > 1 else inputs[0],

@@ -24,10 +24,10 @@ this module re-implements the delegate's acceptance rules on the flatbuffer:
   (``SELECT_TF_OPS``) never run on it.
 
 Float16 models keep their weights as float16 constants behind ``DEQUANTIZE``
-ops; the delegate folds those (``FP16GraphPartitionHelper``) before it parses
-the graph, so a ``DEQUANTIZE`` of a float16 constant passes whatever its
-version. Other ``DEQUANTIZE`` and ``QUANTIZE`` ops need the quantized path
-(``quantized_ok=True``).
+ops; the delegate folds those (``FP16GraphPartitionHelper``) before its
+support check and skips them when it builds the graph, so a ``DEQUANTIZE`` of
+a float16 constant passes whatever its version. Other ``DEQUANTIZE`` and
+``QUANTIZE`` ops need the quantized path (``quantized_ok=True``).
 
 The rules are those of the TensorFlow sources; the device still has the last
 word (``benchmark_model --use_gpu=true`` prints how many ops it delegated).
@@ -256,6 +256,10 @@ def _op_reasons(graph, operator, name, quantized_ok):
         return []
     if name not in MAX_OP_VERSIONS:
         return [f"{name} is not supported by the GPU delegate"]
+    if name == "DEQUANTIZE" and graph.is_float16_constant(operator.inputs[0]):
+        # float16 weights: FP16GraphPartitionHelper takes these nodes out before the delegate's
+        # support check (op version included) and the model builder skips them: always folded.
+        return []
 
     reasons = []
     options = operator.builtinOptions
@@ -451,9 +455,7 @@ def _two_input_elementwise(graph, operator):
 
 
 def _quantization_op(graph, operator, name, quantized_ok):
-    source = graph.tensor(operator.inputs[0])
-    if name == "DEQUANTIZE" and graph.is_float16_constant(operator.inputs[0]):
-        return []  # float16 weights: folded into float constants before the delegate parses the graph
+    source = graph.tensor(operator.inputs[0])  # (a DEQUANTIZE of a float16 constant never gets here)
     if name == "DEQUANTIZE" and source.type == schema.TensorType.INT16:
         return ["DEQUANTIZE of int16 is not supported"]
     if not quantized_ok:

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from srlib import datasets, export, gpu_check, models
+from srlib import datasets, export, files, gpu_check, models
+from srlib.resize import imresize
 
 PARITY_CASES = [("espcn", 3), ("fsrcnn", 3), ("sp_vdsr", 2), ("sp_vdsr_nearest", 2), ("sp_vdsr_second_input", 2)]
 MIN_PSNR = {"float32": 50.0, "float16": 40.0}
@@ -68,6 +69,7 @@ def test_model_card(tmp_path):
     assert written["macs_per_second_needed"]["1080p->2160p"] == pytest.approx(
         cost.macs_per_output_pixel * 3840 * 2160 * 30)
     assert written["latency_ms_per_tile"] > 0 and written["latency_threads"] == 2
+    assert export.card_path(path).read_text() == files.json_text(card.to_dict())  # srlib's JSON format
     text = export.format_model_card(card)
     for fact in ("MACs/output pixel", "ms/tile", "720p->1440p", "1080p->2160p", "DEPTH_TO_SPACE"):
         assert fact in text
@@ -87,6 +89,99 @@ def test_a_failed_export_leaves_the_earlier_model_and_card_as_they_were(tmp_path
         export.export_tflite(_build("espcn", 3), path, TILE, "float32", latency_runs=1)
     assert (path.read_bytes(), export.card_path(path).read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["espcn.tflite", "espcn.tflite.card.json"]
+
+
+@pytest.mark.parametrize("failure", ["card_text", "card_rename", "model_rename"])
+def test_an_export_that_fails_while_publishing_keeps_the_earlier_pair(tmp_path, monkeypatch, failure):
+    import os
+
+    path = tmp_path / "espcn.tflite"
+    fresh = tmp_path / "fresh.tflite"  # no earlier export: nothing may be left there either
+    export.export_tflite(_build("espcn", 3), path, TILE, "float16", latency_runs=1)
+    before = path.read_bytes(), export.card_path(path).read_bytes()
+    real_replace = os.replace
+
+    def replace(source, destination):
+        name = os.path.basename(destination)
+        if (failure == "card_rename" and name.endswith(".card.json")) or (
+                failure == "model_rename" and name.endswith(".tflite")):
+            raise OSError(f"simulated failure renaming over {name}")
+        return real_replace(source, destination)
+
+    def no_text(payload):
+        raise OSError("simulated failure writing the card")
+
+    if failure == "card_text":
+        monkeypatch.setattr(files, "json_text", no_text)
+    else:
+        monkeypatch.setattr(os, "replace", replace)
+    for target in (path, fresh):
+        with pytest.raises(OSError, match="simulated failure"):
+            export.export_tflite(_build("espcn", 3), target, TILE, "float32", latency_runs=1)
+    assert (path.read_bytes(), export.card_path(path).read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["espcn.tflite", "espcn.tflite.card.json"]  # no temp files
+
+
+def test_numeric_arguments_are_checked_before_any_work(tmp_path, monkeypatch, photos):
+    def no_conversion(*arguments, **keywords):
+        raise AssertionError("converted before checking the arguments")
+
+    model = _build("espcn", 3)
+    path = tmp_path / "m.tflite"
+    with monkeypatch.context() as patch:
+        patch.setattr(export, "convert", no_conversion)
+        for keywords, message in [({"latency_runs": 0}, "`latency_runs` must be a positive integer"),
+                                  ({"latency_runs": 2.5}, "latency_runs=2.5"),
+                                  ({"num_threads": 0}, "`num_threads` must be a positive integer"),
+                                  ({"num_threads": True}, "num_threads=True"),
+                                  ({"scale": 1}, "`scale` must be an integer >= 2")]:
+            with pytest.raises(ValueError, match=message):
+                export.export_tflite(model, path, TILE, **keywords)
+    assert not path.exists() and not export.card_path(path).exists()
+    with pytest.raises(ValueError, match="`calibration_tiles` must be a positive integer"):
+        export.convert(model, TILE, "int8", photos, calibration_tiles=0)
+    for keywords, message in [({"runs": 0}, "`runs` must be a positive integer. Received: runs=0"),
+                              ({"num_threads": -1}, "`num_threads` must be a positive integer"),
+                              ({"seed": -1}, "`seed` must be an integer >= 0")]:
+        with pytest.raises(ValueError, match=message):  # checked before the file is read
+            export.measure_latency(path, **keywords)
+    for keywords, message in [({"count": 0}, "`count` must be a positive integer. Received: count=0"),
+                              ({"seed": 1.5}, "`seed` must be an integer >= 0"), ({"scale": 0}, "`scale`")]:
+        with pytest.raises(ValueError, match=message):
+            export.parity_psnr(model, path, photos, **keywords)
+    for keywords, message in [({"channels": 2}, "`channels` must be 1 or 3. Received: channels=2"),
+                              ({"count": 0}, "`count` must be a positive integer"),
+                              ({"upsampling_scale": 3}, r"multiple of `upsampling_scale` \(3\)")]:
+        with pytest.raises(ValueError, match=message):
+            export.representative_tiles(photos, (16, 16), **{"channels": 1, **keywords})
+
+
+def test_pre_upsampling_models_are_calibrated_and_compared_on_interpolated_crops(tmp_path, monkeypatch, photos, rng):
+    grey = rng.integers(0, 256, (40, 40), dtype=np.uint8)
+    sharp = export.representative_tiles([grey], (16, 16), 1, count=3, seed=5)
+    upsampled = export.representative_tiles([grey], (16, 16), 1, count=3, seed=5, upsampling_scale=2)
+    crops = np.round(sharp * 255).astype(np.uint8)  # the same crop positions
+    lr = imresize(crops, scale=1 / 2, method="bicubic").astype(np.float32) / 255  # uint8 LR images, as MATLAB makes
+    assert upsampled.shape == (3, 16, 16, 1) and upsampled.dtype == np.float32
+    np.testing.assert_allclose(upsampled, imresize(lr, scale=2, method="bicubic"), atol=1e-6)
+
+    seen = []
+    real = export.representative_tiles
+
+    def spy(*arguments, **keywords):
+        seen.append(keywords.get("upsampling_scale"))
+        return real(*arguments, **keywords)
+
+    monkeypatch.setattr(export, "representative_tiles", spy)
+    keras.utils.set_random_seed(0)
+    vdsr = models.build("vdsr", depth=4, filters=8)
+    export.convert(vdsr, (16, 16), "int8", photos, scale=2, calibration_tiles=2)
+    export.convert(_build("espcn", 3), (16, 16), "int8", photos, scale=3, calibration_tiles=2)
+    assert seen == [2, None]  # only the pre-upsampling model sees interpolated crops
+    path = tmp_path / "vdsr.tflite"
+    export.export_tflite(vdsr, path, (40, 40), scale=2, latency_runs=1)
+    assert export.parity_psnr(vdsr, path, photos, count=2, scale=2) >= MIN_PSNR["float32"]
+    assert seen[-1] == 2
 
 
 def test_sp_vdsr_interpolation_variants_in_the_card(tmp_path):

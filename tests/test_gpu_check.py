@@ -252,3 +252,26 @@ def test_prelu_needs_one_slope_per_channel_or_a_full_alpha(tmp_path):
     assert "alpha of shape [1, 8, 4]" in _reasons(gpu_check.check_gpu_compatibility(converted([1])), "PRELU")
     assert gpu_check.check_gpu_compatibility(converted([1, 2])) == []  # one slope per channel
     assert gpu_check.check_gpu_compatibility(converted(None)) == []  # a full H x W x C alpha
+
+
+def test_float16_weight_dequantize_passes_whatever_its_version(tmp_path):
+    # The delegate folds a DEQUANTIZE of a float16 constant before its support check (op version
+    # included); other DEQUANTIZE ops keep the version cap of 3.
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    keras.utils.set_random_seed(0)
+    model = models.build("espcn", 3, filters=(8, 8))
+
+    def bumped(mode, calibration=None):
+        flatbuffer = flatbuffer_utils.convert_bytearray_to_object(
+            bytearray(export.convert(model, (16, 16), mode, calibration)))
+        dequantizes = _operators(flatbuffer, "DEQUANTIZE")
+        assert dequantizes
+        for operator in dequantizes:
+            flatbuffer.operatorCodes[operator.opcodeIndex].version = 4
+        return _write(tmp_path, f"{mode}.tflite", bytes(flatbuffer_utils.convert_object_to_bytearray(flatbuffer)))
+
+    assert gpu_check.check_gpu_compatibility(bumped("float16")) == []
+    calibration = [np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)]
+    reasons = _reasons(gpu_check.check_gpu_compatibility(bumped("int8", calibration), quantized_ok=True), "DEQUANTIZE")
+    assert "op version 4; the delegate accepts up to version 3" in reasons
