@@ -153,8 +153,9 @@ print(f"ESPCN on this machine: {1 / frame_timings['ESPCN']:.1f} frames per secon
 # Three recipes, clearly apart:
 #
 # * **Quick mode (tests):** the five embedded photos, 5 steps × 2 epochs, a temporary run folder
-#   (so a quick run never resumes from or pollutes a real one). The network barely leaves its
-#   initialisation; the numbers below then only prove the cells run.
+#   (so a quick run never resumes from or pollutes a real one). The network trained here barely
+#   leaves its initialisation: its curves only prove the cells run. Section 6 evaluates the shipped
+#   weights instead when `checkpoints/` has them, so its numbers are real ones in quick mode too.
 # * **CPU recipe, this notebook's full setting:** `train.RECIPES["espcn"]`: Adam, learning rate
 #   10⁻³ halved every 75,000 steps, MSE, batches of 32 random 48×48 HR patches (16×16 LR, Y) from
 #   the 291 images (T91 + BSD200: more than the paper's 91, fewer than its ImageNet model's),

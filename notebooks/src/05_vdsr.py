@@ -65,7 +65,7 @@ print(f"srlib {srlib.__version__}, TensorFlow {tf.__version__}, Keras {keras.__v
 for dataset_name in ["T91", "BSD200", "Set5", "Set14"]:
     print(datasets.describe(dataset_name))
 for method in ["vdsr", "srcnn", "bicubic"]:
-    print(f"published Set5 x2 / x3 / x4, {method}: "
+    print(f"published Set5 {' / '.join(f'x{scale}' for scale in SCALES)}, {method}: "
           + " / ".join(f"{evaluate.published_psnr(method, 'Set5', scale):.2f}" for scale in SCALES) + " dB")
 
 # %% [markdown]
@@ -229,7 +229,8 @@ plt.show()
 # * **Quick mode (tests):** a **small VDSR, 6 layers of 32 filters**, on the five embedded
 #   photos, 5 steps × 2 epochs, a temporary run folder (so a quick run never resumes from or
 #   pollutes a real one). It barely leaves its initialisation and is not the paper's network:
-#   the numbers below then only prove the cells run.
+#   its curves only prove the cells run. Section 7 evaluates the shipped weights instead when
+#   `checkpoints/` has them, so its numbers are real ones in quick mode too.
 # * **CPU recipe:** `train.RECIPES["vdsr"]`: VDSR-20, Adam, learning rate 10⁻³ halved every
 #   2,000 steps (our float32 runs made about 6,500 steps an hour, so four halvings in 90 minutes
 #   and nine in three hours; the paper divides its rate by ten three times),
@@ -279,7 +280,7 @@ STEPS_PER_EPOCH = 5 if QUICK else 250  # the CLI recipe: 500
 MINUTES = 0.5 if QUICK else 60  # the CLI recipe: 180
 VALIDATION_LIMIT = 2 if QUICK else None  # first images of Set5 validated after every epoch; None: all five
 RUN_DIR = (Path(tempfile.mkdtemp(prefix="notebook_vdsr_quick_")) if QUICK
-           else train.run_directory("notebook_vdsr", "234"))  # runs/ in this folder, or $SRLIB_RUNS
+           else train.run_directory("notebook_vdsr", "".join(map(str, SCALES))))  # runs/ here, or $SRLIB_RUNS
 SEED = 0
 
 # %% [markdown]
@@ -287,7 +288,7 @@ SEED = 0
 # resumes, batches that start at the resumed epoch, protocol validation, the time budget,
 # `model.fit`), the function behind `python -m srlib train`. Given several scales, it draws one
 # per batch and validates at each (`val_psnr_x2` ... and their mean `val_psnr`, which picks the
-# best epoch).
+# best epoch); given one, it logs that scale's PSNR as `val_psnr` alone.
 
 # %%
 model, saver = train.train("vdsr", SCALES, minutes=MINUTES, run_dir=RUN_DIR, seed=SEED, quick=QUICK,
@@ -306,7 +307,9 @@ print(f"stopped at epoch {saver.epoch} ({saver.step:,} steps), "
 # %%
 bicubic_validation = {scale: evaluate.evaluate("bicubic", "Set5", scale, limit=VALIDATION_LIMIT).psnr_y
                       for scale in SCALES}  # on the same images
-figure = plots.learning_curves(saver.history, "VDSR", STEPS_PER_EPOCH, SCALES, bicubic_psnr=bicubic_validation,
+several = len(SCALES) > 1  # one scale (exercise 2): the history has `val_psnr` only, so pass that scale alone
+figure = plots.learning_curves(saver.history, "VDSR", STEPS_PER_EPOCH, SCALES if several else SCALES[0],
+                               bicubic_psnr=bicubic_validation if several else bicubic_validation[SCALES[0]],
                                validation_limit=VALIDATION_LIMIT)
 plt.show()
 
@@ -350,7 +353,7 @@ for axis, dataset_name in zip(axes, ["Set5", "Set14"]):
     for method, marker in [("vdsr", "*"), ("bicubic", "x")]:
         axis.plot(SCALES, [evaluate.published_psnr(method, dataset_name, scale) for scale in SCALES], "k" + marker,
                   markersize=10, linestyle="none", label=f"{method}, published (all images)")
-    images = results[dataset_name, 2, "vdsr"].images
+    images = results[dataset_name, SCALES[0], "vdsr"].images
     axis.set(title=f"{dataset_name} ({images} images)", xlabel="scale factor", ylabel="Y-PSNR (dB)", xticks=SCALES)
 axes[0].legend(fontsize=8)
 plt.show()
@@ -416,8 +419,9 @@ for dataset_name in ["Set5", "Set14"]:
             line += f", on the first {ours.images} images only: not comparable with the published {published:.2f}."
         print(line)
 gains = [results["Set5", scale, "vdsr"].psnr_y - results["Set5", scale, "bicubic"].psnr_y for scale in SCALES]
-print(f"* One model, three scales: on Set5 it is {', '.join(f'{gain:+.2f}' for gain in gains)} dB from bicubic at "
-      f"x2, x3, x4; it beats bicubic at {sum(gain > 0 for gain in gains)} of the 3 scales.")
+print(f"* One model, {len(SCALES)} scale(s): on Set5 it is {', '.join(f'{gain:+.2f}' for gain in gains)} dB from "
+      f"bicubic at {', '.join(f'x{scale}' for scale in SCALES)}; it beats bicubic at {sum(gain > 0 for gain in gains)} "
+      f"of the {len(SCALES)}.")
 for label, losses in clipping_losses.items():
     diverged = np.flatnonzero(~np.isfinite(losses) | (losses > 1e3))
     print(f"* Section 3, {label}: " + (f"diverged at step {diverged[0] + 1}." if diverged.size
@@ -433,12 +437,15 @@ print(f"* Butterfly: VDSR {crop_psnr[3]['VDSR']:.2f} dB against bicubic {crop_ps
 # ## Exercises
 # 1. **Without the global residual.** Copy `srlib/models/vdsr.py` (twenty lines of Keras), drop
 #    the `Add`, so that the last convolution outputs the image itself, and train it with the same
-#    recipe, budget and a new `RUN_DIR`. Predict first: after the same time, how far behind is it,
+#    recipe (compiled as `train.compiled_model` compiles), budget and a new `RUN_DIR`, with
+#    `model.fit` on `data.training_dataset` batches as notebook 02's section 3 does (`train.train`
+#    builds registered models only). Predict first: after the same time, how far behind is it,
 #    and does it even beat bicubic? (Hint: at initialisation it outputs noise, not bicubic; the
 #    paper compares residual and plain networks at several learning rates and finds the residual
 #    ones converging much faster.)
-# 2. **One scale or three.** Train with `SCALES = [3]` only (same budget), then evaluate at ×2,
-#    ×3 and ×4 with `models.upscaler(model)`. Predict first: which scales lose against the
+# 2. **One scale or three.** Train with `SCALES = [3]` only (same budget; sections 6–8 then
+#    validate and evaluate at ×3), then evaluate at ×2, ×3 and ×4 with
+#    `evaluate.evaluate(models.upscaler(model), "Set5", scale)`. Predict first: which scales lose against the
 #    multi-scale model, and by how much? (Hint: the paper tests single-scale models at the
 #    other scales too; a ×2 input is much less blurred than what a ×3 model learned to undo.)
 # 3. **Cost by hand.** Count VDSR-20's parameters and its MACs per output pixel (a `k×k`

@@ -63,7 +63,7 @@ import numpy as np
 import tensorflow as tf
 
 import srlib
-from srlib import data, datasets, evaluate, losses, models, plots, resize, train, training
+from srlib import data, datasets, evaluate, losses, models, plots, resize, train, training, zoo
 from srlib.checkpoint import CheckpointSaver
 
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
@@ -110,7 +110,8 @@ mac_ratio = (network_costs["VDSR 5x8 (same size)"].macs_per_output_pixel
 print(f"VDSR / SP-VDSR: {mac_ratio:.2f}x the MACs per output pixel")
 untrained = {label: evaluate.evaluate(models.upscaler(network), "Set5", SCALE, limit=2).psnr_y
              for label, network in [("SP-VDSR", sp_vdsr_model), ("VDSR", same_size_vdsr)]}
-print(f"untrained (random weights), first 2 images of Set5: SP-VDSR {untrained['SP-VDSR']:.2f} dB, "
+print(f"untrained (random weights), Y-PSNR x{SCALE} on the first 2 images of Set5 ({SCALE} pixels shaved): "
+      f"SP-VDSR {untrained['SP-VDSR']:.2f} dB, "
       f"VDSR {untrained['VDSR']:.2f} dB; their bases alone: Lanczos-3 "
       f"{evaluate.evaluate('lanczos3', 'Set5', SCALE, limit=2).psnr_y:.2f}, bicubic "
       f"{evaluate.evaluate('bicubic', 'Set5', SCALE, limit=2).psnr_y:.2f} dB")
@@ -182,6 +183,7 @@ STEPS_PER_EPOCH = 50 if QUICK else recipe.steps_per_epoch  # steps between valid
 RACE_MINUTES = 0.1 if QUICK else 10  # section 4: SP-VDSR and the same-size VDSR, training time each
 STUDY_MINUTES = 0.02 if QUICK else 5  # sections 5 and 6: each interpolation and each loss
 VALIDATION_LIMIT = 1 if QUICK else None  # first images of Set5 validated after every epoch; None: all five
+validation_label = "Set5" if VALIDATION_LIMIT is None else f"first {VALIDATION_LIMIT} image(s) of Set5"
 EVALUATION_LIMIT = 1 if QUICK else None  # first images of Set5 and Set14 in the final tables; None: all
 TIMING_STEPS, TIMING_ROUNDS = (10, 3) if QUICK else (25, 7)  # section 3
 RUN_ROOT = (Path(tempfile.mkdtemp(prefix="notebook_sp_vdsr_quick_")) if QUICK
@@ -247,7 +249,8 @@ def train_for(run_name, network, minutes, upsampled_input=False):
     history = saver.history
     print(f"{run_name}: {len(history['loss'])} epochs, {saver.step:,} steps in {history['train_time_s'][-1]:.0f} s "
           f"of training ({saver.step / history['train_time_s'][-1]:.1f} steps/s), "
-          f"{history['wall_time_s'][-1]:.0f} s wall; last val_psnr {history['val_psnr'][-1]:.2f} dB")
+          f"{history['wall_time_s'][-1]:.0f} s wall; last val_psnr {history['val_psnr'][-1]:.2f} dB "
+          f"(Y-PSNR x{SCALE}, {validation_label}, {SCALE} pixels shaved)")
     return saver
 
 
@@ -268,7 +271,6 @@ print(evaluate.format_table([result for by_set in race_results.values() for resu
                             published=False))
 
 # %%
-validation_label = "Set5" if VALIDATION_LIMIT is None else f"first {VALIDATION_LIMIT} image(s) of Set5"
 figure, (time_axis, step_axis) = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained")
 for label, saver in race_savers.items():
     history = saver.history
@@ -407,9 +409,14 @@ for label, upscale in race_upscalers.items():
 # The claims (line art, their machine and budgets) next to what we measured (photos, this
 # machine, the budgets of the settings cell). "images" says whether our numbers cover the
 # whole sets; absolute PSNRs on line art and on photos are not comparable, differences and
-# orders are.
+# orders are. Where `checkpoints/` ships `sp_vdsr_x2` (the recipe's 30 minutes on T91), a last row
+# gives it on all of Set5 and Set14, in every mode.
 
 # %%
+shipped = zoo.shipped_weights(f"sp_vdsr_x{SCALE}")  # None when checkpoints/ has none
+shipped_results = None if shipped is None else {
+    dataset_name: evaluate.evaluate(models.upscaler(shipped.model, SCALE), dataset_name, SCALE, method_name="sp_vdsr",
+                                    limit=shipped.limit) for dataset_name in ["Set5", "Set14"]}
 print(evaluate.PROTOCOL)
 whole_sets = all(result.images == datasets.lookup(result.dataset).num_images
                  for result in race_results["SP-VDSR 5x8"].values())
@@ -434,6 +441,10 @@ print(f"{'equal time: SP-VDSR - VDSR (dB)':<44} {claimed_gain:>+10.2f} {race_gai
       f"{race_gain['Set14']:>+11.2f}")
 print(f"{'Lanczos-3 over bilinear base (dB)':<44} {CLAIMS['lanczos_over_bilinear_input_db']:>+10.3f} "
       f"{lanczos_over_bilinear['Set5']:>+10.3f} {lanczos_over_bilinear['Set14']:>+11.3f}")
+if shipped is not None:
+    print(f"{'shipped SP-VDSR 5x8, all images (dB)':<44} {'-':>10} {shipped_results['Set5'].psnr_y:>10.2f} "
+          f"{shipped_results['Set14'].psnr_y:>11.2f}")
+    print(f"shipped: {shipped.description}")
 
 # %% [markdown]
 # ## Conclusions
@@ -466,8 +477,9 @@ print(f"{'Lanczos-3 over bilinear base (dB)':<44} {CLAIMS['lanczos_over_bilinear
 
 # %%
 if QUICK:
-    print("QUICK MODE: every training above lasted seconds on a few images. The numbers below only show that the "
-          "cells run; they are not evidence for or against any claim. Run with the full settings for the study.\n")
+    print("QUICK MODE: every training above lasted seconds on a few images. The numbers below (the shipped weights' "
+          "line excepted) only show that the cells run; they are not evidence for or against any claim. Run with the "
+          "full settings for the study.\n")
 claimed_order = " > ".join(FIR_FILTERS[method] for method in np.array(list(FIR_FILTERS))[np.argsort(claimed_fir)[::-1]])
 print(f"* Claim 1, FIR ranking at x{SCALE}: claimed {claimed_order}.")
 for dataset_name, values in ours_fir.items():
@@ -493,6 +505,12 @@ for dataset_name in ["Set5", "Set14"]:
           f"SP-VDSR {race_psnr[dataset_name]['SP-VDSR 5x8']:.2f} dB, "
           f"VDSR {race_psnr[dataset_name]['VDSR 5x8']:.2f} dB ({race_gain[dataset_name]:+.2f}; claimed "
           f"{claimed_gain:+.2f} after about an hour on line art): {verdict}.")
+if shipped is not None:
+    shipped_training = shipped.entry["training"]
+    print(f"* Shipped sp_vdsr_x{SCALE} ({shipped.steps:,} steps, {shipped_training['wall_time_minutes']:g} min on "
+          f"{'+'.join(shipped_training['data'])}), Y-PSNR on all of Set5 / Set14: {shipped_results['Set5'].psnr_y:.2f} / "
+          f"{shipped_results['Set14'].psnr_y:.2f} dB, Lanczos-3 alone {ours_fir['Set5'][0]:.2f} / "
+          f"{ours_fir['Set14'][0]:.2f} dB.")
 for dataset_name in ["Set5", "Set14"]:
     verdict = "the same sign as" if np.sign(lanczos_over_bilinear[dataset_name]) == 1 else "the opposite sign to"
     ranking = sorted(BASES, key=lambda base: -base_results[base][dataset_name].psnr_y)

@@ -26,8 +26,8 @@
 # (`tile_spans`, `TiledUpscaler`, `TFLiteNetwork`).
 #
 # **Time.** Quick mode (`SRLIB_QUICK=1`, used by the test suite): about a minute on 2 CPU cores
-# (one model in four modes, the others in float16, files in a temporary folder). Full settings:
-# every model in every mode, written to `outputs/tflite/` beside the notebook, two to six minutes
+# (three models: the first in four modes, the other two in float16; files in a temporary folder).
+# Full settings: every model in every mode, written to `outputs/tflite/` beside the notebook, two to six minutes
 # (measured on two kinds of 2-core AMD EPYC: `notebooks/README.md`).
 
 # %% [markdown]
@@ -143,8 +143,8 @@ print(f"fused activations the delegate accepts: {', '.join(gpu_check.GPU_FUSED_A
 # them; `python -m srlib train` and `publish` ship them). Everything this notebook measures except
 # image quality (the delegate check, the file sizes, the cost, the seams, the latency) depends on
 # the graph and the shapes, not on how well the weights were trained; parity and int8 calibration
-# depend on the weights somewhat. Quick mode exports the first model in all four modes and the
-# others in float16 only.
+# depend on the weights somewhat. Quick mode keeps the first three models only (ESPCN ×3 first):
+# it exports the first in all four modes and the other two in float16 only.
 
 # %%
 WEIGHTS_DIRECTORY = zoo.CHECKPOINTS
@@ -212,8 +212,8 @@ with quiet_converter():
 print(export.format_model_card(card))
 
 # %% [markdown]
-# Every model in every mode (quick mode: the first model in all four, the others in float16). The
-# file name says the model and the mode. Each model gets its default tile,
+# Every model in every mode (quick mode: the first three models, the first in all four modes, the
+# other two in float16). The file name says the model and the mode. Each model gets its default tile,
 # `export.default_tile_shape(model, scale)`: 64×64, or four times the context when that is larger
 # (so that at least half of each tile's side is kept), in whole LR pixels for the pre-upsampling
 # models, whose tiles are HR-sized: 63×63 for SRCNN at ×3, 96×96 for VDSR at ×2 and for the
