@@ -19,11 +19,19 @@ def has_outputs(notebook):
 
 
 def strip(path):
-    """Removes outputs and execution counts from a notebook file, in place."""
+    """Removes outputs, execution counts and the metadata a run leaves (Colab's ``executionInfo``
+    and user name, execution timestamps, widget state) from a notebook file, in place.
+
+    Cells keep no metadata; the notebook keeps its kernel and language name only.
+    """
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
+        cell.metadata = nbformat.NotebookNode()
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    language = notebook.metadata.get("language_info", {}).get("name", "python")
+    notebook.metadata = nbformat.from_dict({"kernelspec": notebook.metadata.get("kernelspec", {}),
+                                            "language_info": {"name": language}})
     nbformat.write(notebook, path)
 
 

@@ -37,9 +37,9 @@ def test_committed_without_outputs(path):
 def test_in_sync_with_draft(path):
     draft = path.parent / "src" / (path.stem + ".py")
     assert draft.is_file(), f"{path.name} has no draft {draft}"
-    built = _builder().parse(draft.read_text())
-    cells = nbformat.read(path, as_version=4).cells
-    assert [(c.cell_type, c.source) for c in cells] == [(c.cell_type, c.source) for c in built], \
+    built = nbformat.writes(_builder().build(draft.read_text(), path.stem))
+    # The whole file, metadata and cell ids included, not only the sources.
+    assert path.read_text().rstrip("\n") == built.rstrip("\n"), \
         f"{path.name} differs from {draft.name}: run `make notebooks`"
 
 
@@ -65,3 +65,47 @@ def test_strip_removes_outputs_and_execution_counts(tmp_path):
     stripped = nbformat.read(path, as_version=4)
     assert not notebook_tools.has_outputs(stripped) and stripped.cells[0].source == "print(1)"
     assert stripped.cells[1].source == "# title"
+
+
+def test_strip_removes_what_a_colab_run_leaves_in_the_metadata(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    notebook.cells[0].metadata = {"colab": {"base_uri": "https://localhost:8080/"}, "outputId": "1f2e",
+                                  "executionInfo": {"user": {"displayName": "A Student"}, "elapsed": 51}}
+    notebook.metadata = {"colab": {"provenance": []}, "widgets": {"state": {}},
+                         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                         "language_info": {"name": "python", "version": "3.12.11"}}
+    path = tmp_path / "from_colab.ipynb"
+    nbformat.write(notebook, path)
+    notebook_tools.strip(path)
+    stripped = nbformat.read(path, as_version=4)
+    assert stripped.cells[0].metadata == {} and "A Student" not in path.read_text()
+    assert stripped.metadata == {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                                 "language_info": {"name": "python"}}
+
+
+def test_the_builder_reads_percent_markers_as_jupytext_does():
+    builder = _builder()
+    cells = builder.parse("# %% [md]\n# # Title\n#\n\n# %%\n%%timeit\nx = 1\n# %%timeit is not a marker\n")
+    assert [(cell.cell_type, cell.source) for cell in cells] == [
+        ("markdown", "# Title"), ("code", "%%timeit\nx = 1\n# %%timeit is not a marker")]
+    with pytest.raises(ValueError, match="before the first '# %%' marker"):
+        builder.parse("import os\n# %%\nx = 1\n")
+
+
+def test_the_setup_cell_installs_this_checkout_and_only_the_runtime_pins(monkeypatch):
+    """The first code cell of every notebook, run where srlib is 'not importable' from the
+    notebooks folder: it installs this checkout (no clone) with requirements.txt."""
+    import subprocess
+
+    commands = []
+    monkeypatch.chdir(NOTEBOOKS[0].parent)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: None if name == "srlib" else True)
+    monkeypatch.setattr(subprocess, "run", lambda command, **options: commands.append(command))
+    repository = NOTEBOOKS[0].parents[1].resolve()
+    for path in NOTEBOOKS:
+        setup = next(cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+        commands.clear()
+        exec(compile(setup.source, f"{path.name} setup cell", "exec"), {})
+        assert [command[3:] for command in commands] == [
+            ["install", "-q", "-r", str(repository / "requirements.txt")],
+            ["install", "-q", "--no-deps", "-e", str(repository)]], path.name

@@ -7,45 +7,63 @@ differs from its draft:
     python tools/build_notebook.py draft.py notebooks/NN_topic.ipynb
 """
 
+import collections
 import hashlib
+import re
 import sys
 from pathlib import Path
 
 import nbformat
 
+# jupytext's percent format: "# %%" alone or followed by a space ("# %%timeit" is not a marker).
+_MARKER = re.compile(r"# %%(?: |$)")
+METADATA = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"}}
+
 
 def parse(text):
+    """The cells of a percent-format draft; text before the first ``# %%`` marker is refused."""
     cells, kind, lines = [], None, []
 
     def flush():
         body = "\n".join(lines).strip("\n")
-        if kind == "markdown":
+        if kind is None:
+            if body.strip():
+                raise ValueError(f"text before the first '# %%' marker would be lost: {body.splitlines()[0]!r}")
+        elif kind == "markdown":
             body = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in body.splitlines())
-            cells.append(nbformat.v4.new_markdown_cell(body))
-        elif kind == "code" and body:
+            if body.strip():
+                cells.append(nbformat.v4.new_markdown_cell(body.strip("\n")))
+        elif body:
             cells.append(nbformat.v4.new_code_cell(body))
 
     for line in text.splitlines():
-        if line.startswith("# %%"):
+        if _MARKER.match(line):
             flush()
-            kind, lines = ("markdown" if "[markdown]" in line else "code"), []
+            kind, lines = ("markdown" if re.search(r"\[(markdown|md)\]", line) else "code"), []
         else:
             lines.append(line)
     flush()
     return cells
 
 
-def main(source, target):
+def build(text, name):
+    """The notebook ``name`` (its file stem) from the draft ``text``, with stable cell ids."""
     notebook = nbformat.v4.new_notebook()
-    notebook.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                         "language_info": {"name": "python"}}
-    with open(source) as handle:
-        notebook.cells = parse(handle.read())
-    # Cell ids from the notebook's name and the cell's position, not random: rebuilding an
-    # unchanged draft gives an unchanged file, and a diff shows only what was edited.
-    for index, cell in enumerate(notebook.cells):
-        cell.id = hashlib.sha1(f"{Path(target).stem}/{index}".encode()).hexdigest()[:8]
-    nbformat.write(notebook, target)
+    notebook.metadata = {key: dict(value) for key, value in METADATA.items()}
+    notebook.cells = parse(text)
+    # Cell ids from the notebook's name and the cell's text (and its count among equal cells),
+    # not random nor positional: rebuilding an unchanged draft gives an unchanged file, and
+    # inserting a cell changes no other cell's id, so a diff shows only what was edited.
+    seen = collections.Counter()
+    for cell in notebook.cells:
+        seen[cell.source] += 1
+        cell.id = hashlib.sha1(f"{name}/{cell.cell_type}/{cell.source}/{seen[cell.source]}".encode()).hexdigest()[:8]
+    return notebook
+
+
+def main(source, target):
+    nbformat.write(build(Path(source).read_text(), Path(target).stem), target)
 
 
 if __name__ == "__main__":

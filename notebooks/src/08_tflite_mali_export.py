@@ -32,26 +32,37 @@
 
 # %% [markdown]
 # ## Setup
-# On Colab, or anywhere `srlib` is not importable, the next cell clones the repository and
-# installs its pinned requirements (once per runtime, a few minutes). Set `SRLIB_REPOSITORY`
-# to your fork's URL if you use one.
+# On Colab, or anywhere `srlib` is not importable, the next cell installs the repository's
+# pinned runtime requirements and srlib itself: from the checkout this notebook sits in, else
+# from a clone (once per runtime, a few minutes). Set `SRLIB_REPOSITORY` to your fork's URL if
+# you use one.
 
 # %%
 import importlib.util
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 if importlib.util.find_spec("srlib") is None:
-    repository = os.environ.get("SRLIB_REPOSITORY", "https://github.com/srlib-notebooks/srlib.git")
-    subprocess.run(["git", "clone", "--depth", "1", repository, "srlib-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", "srlib-repo/requirements.txt"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "srlib-repo"], check=True)
+    # The repository this notebook sits in, else a clone of it (Colab), made once per runtime.
+    repository = Path("..").resolve()
+    if not (repository / "srlib" / "__init__.py").is_file():
+        repository = Path("srlib-repo")
+        if not repository.is_dir():
+            url = os.environ.get("SRLIB_REPOSITORY", "https://github.com/srlib-notebooks/srlib.git")
+            subprocess.run(["git", "clone", "--depth", "1", url, str(repository)], check=True)
+    # The runtime pins only: requirements-dev.txt's test tools and Jupyter kernel would replace the host's own.
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", str(repository / "requirements.txt")],
+                   check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", str(repository)], check=True)
     import site
     site.main()  # pick up the editable install without restarting the kernel
     from importlib.metadata import version
-    stale = [name for name in ("numpy", "tensorflow", "keras")
-             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    pinned = {"numpy": "numpy", "scipy": "scipy", "tensorflow": "tensorflow", "keras": "keras",
+              "matplotlib": "matplotlib", "PIL": "pillow", "h5py": "h5py"}  # module: distribution
+    stale = [name for module, name in pinned.items()
+             if module in sys.modules and getattr(sys.modules[module], "__version__", None) != version(name)]
     if stale:  # the runtime imported them before pip replaced them with the pinned versions
         raise RuntimeError(f"pip replaced {', '.join(stale)}, already imported: restart the runtime "
                            "(Colab: Runtime > Restart session) and run the notebook again")
@@ -73,7 +84,7 @@ import numpy as np
 import tensorflow as tf
 
 import srlib
-from srlib import data, datasets, export, gpu_check, inference, models, networks, plots, resize, train, zoo
+from srlib import data, datasets, export, gpu_check, images, inference, models, networks, plots, resize, train, zoo
 
 QUICK = os.environ.get("SRLIB_QUICK") == "1"
 TILE = (64, 64)  # the demo export's and section 6's tile: 64x64 LR in, 192x192 out at x3
@@ -343,7 +354,8 @@ print(f"\ndynamic batch: {len(dynamic_violations)} violations, e.g.\n  {dynamic_
 # %% [markdown]
 # ## 5. Parity: what each mode costs in accuracy
 # `export.parity_psnr(model, path, images)` runs the Keras model and the `.tflite` file on the same
-# random crops of real images (tile-sized, Y) and returns the PSNR between the two outputs (data range
+# random crops of real images (tile-sized, Y; for SRCNN and VDSR bicubic-downscaled by the scale and
+# interpolated back, as their inputs are) and returns the PSNR between the two outputs (data range
 # 1, unclipped): the error the export adds, not a quality measure against HR. Eight crops of the
 # embedded photos per file.
 
@@ -480,13 +492,9 @@ plt.show()
 corner = (tile_edges(lr_image.shape[0], 0)[0] - 24, tile_edges(lr_image.shape[1], 0)[0] - 24)
 
 
-def to_uint8(image):
-    return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
-
-
 figure = plots.compare_crops(
-    [to_uint8(whole), to_uint8(outputs["overlap 0"]), to_uint8(10 * np.abs(outputs["overlap 0"] - whole)),
-     to_uint8(outputs["overlap auto"]), to_uint8(10 * np.abs(outputs["overlap auto"] - whole))],
+    [images.to_uint8(value) for value in (whole, outputs["overlap 0"], 10 * np.abs(outputs["overlap 0"] - whole),
+                                          outputs["overlap auto"], 10 * np.abs(outputs["overlap auto"] - whole))],
     ["whole (reference)", "overlap=0", "diff(overlap=0) x10", "overlap=auto", "diff(auto) x10"],
     crop=corner, crop_size=48, suptitle=f"{demo_label}, {TILE[0]}x{TILE[1]} LR tiles ({demo.weights.split(',')[0]})")
 plt.show()
