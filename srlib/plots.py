@@ -42,13 +42,20 @@ def compare_crops(images, titles, crop=None, crop_size=64, suptitle=None):
         crop: ``(top, left)`` of the zoomed window; default the busiest window of the last image.
         crop_size: side of the zoomed window in pixels.
     """
+    if not len(images) or len(titles) != len(images):
+        raise ValueError(f"`images` and `titles` must be non-empty and as long as each other. Received: "
+                         f"{len(images)} images, {len(titles)} titles")
     top, left = crop if crop is not None else busiest_crop(images[-1], crop_size)
+    height, width = np.shape(images[0])[:2]
+    if not (0 <= top <= height - crop_size and 0 <= left <= width - crop_size):
+        raise ValueError(f"`crop` must put a {crop_size}x{crop_size} window inside the {height}x{width} images. "
+                         f"Received: crop={crop!r}")
     figure, axes = plt.subplots(2, len(images), figsize=(2.6 * len(images), 6.2), squeeze=False,
                                 layout="constrained")
     for column, (image, title) in enumerate(zip(images, titles)):
         _show(axes[0, column], image, title)
         axes[0, column].add_patch(Rectangle((left, top), crop_size, crop_size, fill=False, edgecolor="red", lw=1.5))
-        _show(axes[1, column], np.asarray(image)[top:top + crop_size, left:left + crop_size], f"zoom {title.split()[0]}")
+        _show(axes[1, column], np.asarray(image)[top:top + crop_size, left:left + crop_size], " ".join(["zoom"] + title.split()[:1]))
     if suptitle:
         figure.suptitle(suptitle)
     return figure
@@ -116,8 +123,12 @@ def learning_curves(history, model_label, steps_per_epoch, scales, bicubic_psnr=
     Returns:
         The figure.
     """
-    several = isinstance(scales, (list, tuple))
-    scale_list = list(scales) if several else [scales]
+    several = not np.isscalar(scales)  # a list, tuple, range or array of scales
+    scale_list = [int(scale) for scale in scales] if several else [scales]
+    for name, values in [("bicubic_psnr", bicubic_psnr), ("published_psnr", published_psnr)]:
+        if several and values is not None and not (isinstance(values, dict) and set(scale_list) <= set(values)):
+            raise ValueError(f"`{name}` must be a dict with a value for each of the scales {scale_list}. "
+                             f"Received: {name}={values!r}")
     images = validation if validation_limit is None else f"first {validation_limit} images of {validation}"
     epochs = np.arange(1, len(history["loss"]) + 1)
     epoch_label = f"epoch ({steps_per_epoch} steps)"

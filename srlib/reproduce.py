@@ -96,15 +96,7 @@ def evaluate_all(datasets_=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_
 
     scales = sorted({int(scale) for scale in scales})
     manifest = zoo.read_manifest(checkpoints_dir)
-    available, skipped = [], []
-    for name in datasets_:
-        datasets.check_name(name)  # a misspelt name is an error, not a dataset to skip
-        canonical, reason = dataset_availability(name)
-        if reason is None:
-            if canonical not in available:
-                available.append(canonical)
-        else:
-            skipped.append({"dataset": canonical, "reason": reason})
+    available, skipped = _availability(datasets_)
     loaded = {}
     rows = []
     jobs = _jobs(available, scales, manifest)
@@ -413,9 +405,27 @@ def update_readme(results_json, readme_path):
         files.write_text(readme_path, readme_with_results(text, results_json))
 
 
-def _rows_it_would_drop(results, output_dir):
-    """Datasets skipped in ``results`` that the ``results.json`` already in ``output_dir`` has rows for."""
-    skipped = {skipped["dataset"] for skipped in results["skipped"]}
+def _availability(names):
+    """``(available, skipped)``: canonical names to evaluate, and ``{"dataset", "reason"}`` of the others."""
+    available, skipped = [], []
+    for name in names:
+        datasets.check_name(name)  # a misspelt name is an error, not a dataset to skip
+        canonical, reason = dataset_availability(name)
+        if reason is None:
+            if canonical not in available:
+                available.append(canonical)
+        else:
+            skipped.append({"dataset": canonical, "reason": reason})
+    return available, skipped
+
+
+def _reasons(skipped):
+    return "; ".join(f"{entry['dataset']}: {entry['reason'].splitlines()[0]}" for entry in skipped)
+
+
+def _rows_it_would_drop(skipped, output_dir):
+    """Datasets in ``skipped`` that the ``results.json`` already in ``output_dir`` has rows for."""
+    skipped = {entry["dataset"] for entry in skipped}
     try:
         previous = json.loads((Path(output_dir) / RESULTS_JSON).read_text())
         measured = {row["dataset"] for row in previous["rows"]}
@@ -447,16 +457,16 @@ def reproduce(datasets=DEFAULT_DATASETS, scales=DEFAULT_SCALES, checkpoints_dir=
         DatasetNotFoundError: no dataset could be evaluated, or (without ``allow_partial``) one
             the existing ``results.json`` has rows for could not. Nothing is written then.
     """
-    results = evaluate_all(datasets, scales, checkpoints_dir, progress)
-    reasons = "; ".join(f"{skipped['dataset']}: {skipped['reason'].splitlines()[0]}" for skipped in results["skipped"])
-    if not results["rows"]:  # keep the last good results rather than replace them with an empty table
-        raise DatasetNotFoundError(f"no dataset could be evaluated, nothing was written ({reasons})")
-    dropped = [] if allow_partial else _rows_it_would_drop(results, output_dir)
+    _, skipped = _availability(datasets)  # before the evaluation: a refusal costs nothing
+    dropped = [] if allow_partial else _rows_it_would_drop(skipped, output_dir)
     if dropped:
         raise DatasetNotFoundError(
             f"{', '.join(dropped)} could not be evaluated here, and {Path(output_dir) / RESULTS_JSON} holds its rows: "
-            f"nothing was written ({reasons}). Make the dataset available, or pass --allow-partial to write the "
-            "results without those rows")
+            f"nothing was written ({_reasons(skipped)}). Make the dataset available, or pass --allow-partial to "
+            "write the results without those rows")
+    results = evaluate_all(datasets, scales, checkpoints_dir, progress)
+    if not results["rows"]:  # keep the last good results rather than replace them with an empty table
+        raise DatasetNotFoundError(f"no dataset could be evaluated, nothing was written ({_reasons(skipped)})")
     write_outputs(results, output_dir, figure=figure)
     return json.loads((Path(output_dir) / RESULTS_JSON).read_text())
 

@@ -16,8 +16,14 @@ def is_integer(value):
 
 
 def is_finite_number(value):
-    """True for finite Python and NumPy reals (integers included), False for ``bool``, NaN and infinities."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    """True for finite Python and NumPy reals (integers included), False for ``bool``, NaN, infinities
+    and integers too large for a float."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float's range: no float argument can hold it
+        return False
 
 
 def _integer(value, name, minimum, requirement):

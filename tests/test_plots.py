@@ -98,3 +98,17 @@ def test_fir_comparison_figure_titles_carry_each_methods_protocol_psnr():
         psnr_y = evaluate.evaluate_image(hr_image, evaluate.fir_upscaler(method), 3)[0]
         assert title == f"{method} {psnr_y:.2f} dB"
     assert titles[2] == "HR (ground truth)"
+
+
+def test_bad_arguments_are_named():
+    history = {"loss": [0.01], "wall_time_s": [30.0], **{f"val_psnr_x{scale}": [30.0] for scale in (2, 3)}}
+    assert len(plots.learning_curves(history, "VDSR", 250, range(2, 4)).axes) == 3  # any sequence of scales
+    with pytest.raises(ValueError, match=r"`bicubic_psnr` must be a dict with a value for each of the scales \[2, 3\]"):
+        plots.learning_curves(history, "VDSR", 250, [2, 3], bicubic_psnr={2: 33.7})
+    with pytest.raises(ValueError, match="`published_psnr` must be a dict"):
+        plots.learning_curves(history, "VDSR", 250, [2, 3], published_psnr=37.5)
+    image = np.zeros((80, 80, 3), np.uint8)
+    with pytest.raises(ValueError, match="as long as each other. Received: 2 images, 1 titles"):
+        plots.compare_crops([image, image], ["bicubic"])
+    with pytest.raises(ValueError, match=r"`crop` must put a 64x64 window inside the 80x80 images"):
+        plots.compare_crops([image], ["bicubic"], crop=(20, 0))

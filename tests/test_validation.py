@@ -23,6 +23,7 @@ def test_accepts_numpy_scalars_and_returns_python_numbers(check, value, expected
     (validation.positive_number, 0.0), (validation.positive_number, float("nan")),
     (validation.positive_number, float("inf")), (validation.positive_number, True), (validation.positive_number, "1"),
     (validation.non_negative_number, -1e-9), (validation.non_negative_number, None),
+    (validation.positive_number, 10**400),
 ])
 def test_refuses_with_a_message_naming_the_argument(check, value):
     with pytest.raises(ValueError, match=rf"`argument` must be .* Received: argument={value!r}"):
