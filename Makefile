@@ -31,7 +31,7 @@ test-fast: $(STAMP)  ## unit tests only, no notebooks
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not notebook" tests
 
 notebooks: $(STAMP)  ## rebuild notebooks/NN_topic.ipynb from their drafts in notebooks/src/
-	for draft in notebooks/src/*.py; do $(BIN)/python tools/build_notebook.py $$draft notebooks/$$(basename $$draft .py).ipynb || exit 1; done
+	for draft in notebooks/src/[0-9]*.py; do $(BIN)/python tools/build_notebook.py $$draft notebooks/$$(basename $$draft .py).ipynb || exit 1; done
 
 notebooks-clean: $(STAMP)  ## strip outputs before committing
 	$(BIN)/python -m srlib.notebook_tools strip notebooks/*.ipynb

@@ -37,7 +37,7 @@ def test_committed_without_outputs(path):
 def test_in_sync_with_draft(path):
     draft = path.parent / "src" / (path.stem + ".py")
     assert draft.is_file(), f"{path.name} has no draft {draft}"
-    built = nbformat.writes(_builder().build(draft.read_text(), path.stem))
+    built = nbformat.writes(_builder().build(draft.read_text(), path.stem, draft.parent))
     # The whole file, metadata and cell ids included, not only the sources.
     assert path.read_text().rstrip("\n") == built.rstrip("\n"), \
         f"{path.name} differs from {draft.name}: run `make notebooks`"
@@ -90,6 +90,15 @@ def test_the_builder_reads_percent_markers_as_jupytext_does():
         ("markdown", "# Title"), ("code", "%%timeit\nx = 1\n# %%timeit is not a marker")]
     with pytest.raises(ValueError, match="before the first '# %%' marker"):
         builder.parse("import os\n# %%\nx = 1\n")
+
+
+def test_the_builder_includes_the_shared_setup_cell_without_its_docstring(tmp_path):
+    builder = _builder()
+    (tmp_path / "_shared.py").write_text('"""Why this file exists."""\n\nimport os\nprint(os.sep)\n')
+    cells = builder.parse("# %% [markdown]\n# Setup\n\n# %% include _shared.py\n\n# %%\nx = 1\n", tmp_path)
+    assert [cell.source for cell in cells] == ["Setup", "import os\nprint(os.sep)", "x = 1"]
+    with pytest.raises(ValueError, match="takes its code from the file"):
+        builder.parse("# %% include _shared.py\nprint(2)\n", tmp_path)
 
 
 def test_the_setup_cell_installs_this_checkout_and_only_the_runtime_pins(monkeypatch):
