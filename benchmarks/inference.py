@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from srlib import datasets, export, inference, models, networks, zoo
-from timing import median_seconds
+from srlib.models.analysis import median_seconds
 
 CASES = (("ESPCN x3", "espcn", 3, (360, 640)), ("SP-VDSR x2", "sp_vdsr", 2, (540, 960)))
 EXPORTS = ("float32", "float16", "int8")

@@ -32,8 +32,8 @@ import numpy as np
 import tensorflow as tf
 
 from srlib import resize
+from srlib.models.analysis import median_seconds
 from srlib.resize import imresize
-from timing import median_seconds
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -36,7 +36,6 @@ Keras model on real image tiles.
 
 import collections
 import dataclasses
-import time
 from pathlib import Path
 
 import keras
@@ -47,6 +46,7 @@ from srlib import datasets, files, models
 from srlib.color import rgb_to_y
 from srlib.gpu_check import op_list, read_tflite
 from srlib.inference import DEFAULT_CHROMA, _ImagePipeline
+from srlib.models.analysis import median_seconds
 from srlib.models.fir import FIRUpsample
 from srlib.networks import (DEFAULT_INTERPOLATION, MODEL_CARD_SUFFIX, KerasNetwork, TFLiteNetwork,
                             interpolation_support)
@@ -358,13 +358,7 @@ def measure_latency(tflite_path, runs=10, num_threads=2, seed=0):
     rng = np.random.default_rng(seed)
     for detail in interpreter.get_input_details():
         interpreter.set_tensor(detail["index"], rng.uniform(0, 1, detail["shape"]).astype(detail["dtype"]))
-    times = []
-    for run in range(runs + 2):
-        start = time.perf_counter()
-        interpreter.invoke()
-        if run >= 2:
-            times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
+    return 1e3 * median_seconds(interpreter.invoke, runs, warmups=2)
 
 
 def interpolation_input_of(model):

@@ -482,3 +482,11 @@ def test_forward_seconds_times_a_forward_pass_after_a_warm_up(monkeypatch):
     assert seconds > 0 and len(calls) == 4  # one warm-up, three timed
     with pytest.raises(ValueError, match="repeats"):
         models.forward_seconds(model, np.zeros((1, 12, 12, 1), "float32"), repeats=0)
+
+
+def test_median_seconds_times_the_calls_after_the_warm_ups():
+    calls = []
+    seconds = models.median_seconds(lambda: calls.append(1), 5, warmups=2)
+    assert len(calls) == 7 and 0 <= seconds < 0.1
+    with pytest.raises(ValueError, match="`warmups` must be an integer >= 0"):
+        models.median_seconds(lambda: None, 5, warmups=-1)

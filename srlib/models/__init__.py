@@ -27,7 +27,7 @@ import functools
 import inspect
 from typing import Callable, Optional
 
-from srlib.models.analysis import ModelCost, forward_seconds, model_cost, receptive_field
+from srlib.models.analysis import ModelCost, forward_seconds, median_seconds, model_cost, receptive_field
 from srlib.models.espcn import espcn
 from srlib.models.fir import FIRUpsample
 from srlib.models.fsrcnn import fsrcnn, fsrcnn_for_new_scale, fsrcnn_s
@@ -115,6 +115,6 @@ def build(name, scale=None, **kwargs):
 
 __all__ = [
     "MODELS", "PRECISIONS", "ModelCost", "ModelSpec", "FIRUpsample", "build", "cpu_bfloat16_flags", "discriminator",
-    "espcn", "forward_seconds", "fsrcnn", "fsrcnn_for_new_scale", "fsrcnn_s", "model_cost", "receptive_field", "sp_vdsr", "srcnn", "srresnet",
-    "upscaler", "vdsr", "with_precision",
+    "espcn", "forward_seconds", "fsrcnn", "fsrcnn_for_new_scale", "fsrcnn_s", "median_seconds", "model_cost",
+    "receptive_field", "sp_vdsr", "srcnn", "srresnet", "upscaler", "vdsr", "with_precision",
 ]

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srlib.validation import positive_int
+from srlib.validation import integer_at_least, positive_int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,6 +187,31 @@ def _output_side(model, size):
     return int(side)
 
 
+def median_seconds(function, repeats, warmups=1):
+    """Median wall time (s) of ``repeats`` calls of ``function()``, after ``warmups`` untimed calls.
+
+    The warm-up calls take tracing, allocation and thread-pool start-up out of what is measured.
+    The benchmarks, :func:`forward_seconds` and :func:`srlib.export.measure_latency` time with it.
+
+    Args:
+        function: the call to time, without arguments.
+        repeats: int >= 1, timed calls.
+        warmups: int >= 0, untimed calls first. Default: 1.
+
+    Returns:
+        float, seconds.
+    """
+    repeats = positive_int(repeats, "repeats")
+    for _ in range(integer_at_least(warmups, "warmups", 0)):
+        function()
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        timings.append(time.perf_counter() - start)
+    return float(np.median(timings))
+
+
 def forward_seconds(model, inputs, repeats=5):
     """Median wall time (s) of ``model.predict_on_batch(inputs)``, after one warm-up call.
 
@@ -200,11 +225,4 @@ def forward_seconds(model, inputs, repeats=5):
     Returns:
         float, seconds.
     """
-    repeats = positive_int(repeats, "repeats")
-    model.predict_on_batch(inputs)
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.predict_on_batch(inputs)
-        timings.append(time.perf_counter() - start)
-    return float(np.median(timings))
+    return median_seconds(lambda: model.predict_on_batch(inputs), repeats)
