@@ -279,11 +279,7 @@ def _check_training(name, spec, scale, scales, recipe, data_names):
 
 def _initial_weights_record(key, name, model_arguments, directory):
     """What a run started from ``key``'s published weights records of them (checked to fit the model)."""
-    published = zoo.read_manifest(directory)["models"]
-    entry = published.get(key)
-    if entry is None:
-        raise ValueError(f"`initial_weights` {key!r} is not in {Path(directory) / 'manifest.json'}; "
-                         f"available: {sorted(published)}")
+    entry = zoo.published_entry(zoo.read_manifest(directory), key, directory, argument="initial_weights")
     if entry["model"] != name or entry.get("model_arguments", {}) != model_arguments:
         raise ValueError(f"`initial_weights` {key!r} are {entry['model']} weights with arguments "
                          f"{entry.get('model_arguments', {})}; this run trains {name} with {model_arguments}")

@@ -115,7 +115,7 @@ def remeasure_published(key, directory=CHECKPOINTS, date=None):
     changed = {name: (entry["results"].get(name, {}).get("psnr_y"), value["psnr_y"]) for name, value in results.items()
                if entry["results"].get(name) != value}
     manifest = read_manifest(directory)  # read again after the evaluation: written from this copy
-    entry = _published_entry(manifest, key, directory)
+    entry = published_entry(manifest, key, directory)
     if changed:
         earlier = ", ".join(f"{name} {entry['results'][name]['psnr_y']} dB SSIM {entry['results'][name]['ssim_y']}"
                             for name in sorted(changed) if name in entry["results"])
@@ -175,17 +175,24 @@ def published_method(model, content=None):
     return model
 
 
-def _published_entry(manifest, key, directory):
-    """``manifest``'s entry ``key``, or a ValueError naming the keys it has."""
+def published_entry(manifest, key, directory=CHECKPOINTS, argument=None):
+    """``manifest``'s entry ``key``, or a ValueError naming the keys it has.
+
+    Args:
+        manifest: the manifest read from ``directory``.
+        key: the entry's key, like ``"espcn_x3"``.
+        directory: where ``manifest.json`` is, for the message. Default ``checkpoints/``.
+        argument: the caller's parameter that named ``key``, for the message. Default: None.
+    """
     if key not in manifest["models"]:
-        raise ValueError(f"no published weights {key!r} in {Path(directory) / 'manifest.json'}; "
-                         f"available: {sorted(manifest['models'])}")
+        what = f"`{argument}` {key!r} is not in" if argument else f"no published weights {key!r} in"
+        raise ValueError(f"{what} {Path(directory) / 'manifest.json'}; available: {sorted(manifest['models'])}")
     return manifest["models"][key]
 
 
 def load_published(key, directory=CHECKPOINTS):
     """Builds the model of a manifest entry and loads its weights (``key`` like ``"espcn_x3"``)."""
-    entry = _published_entry(read_manifest(directory), key, directory)
+    entry = published_entry(read_manifest(directory), key, directory)
     weights = Path(directory) / entry["weights"]
     if not weights.is_file() or files.sha256(weights) != entry["sha256"]:
         raise ValueError(f"{weights} is missing or does not match its manifest checksum")
@@ -236,7 +243,7 @@ def annotate_published(key, note, directory=CHECKPOINTS, date=None):
     if not isinstance(note, str) or not note.strip():
         raise ValueError(f"`note` must be a non-empty string. Received: note={note!r}")
     manifest = read_manifest(directory)
-    entry = _published_entry(manifest, key, directory)
+    entry = published_entry(manifest, key, directory)
     _add_note(entry, note.strip(), date)
     files.write_json(Path(directory) / "manifest.json", manifest)
     return entry
