@@ -82,6 +82,8 @@ def evaluate_image(hr_image, upscale, scale):
     Returns:
         ``(psnr_y, ssim_y, hr_cropped, lr, sr)``.
     """
+    if np.asarray(hr_image).dtype != np.uint8:  # a float HR would be blamed on the upscaler's output below
+        raise ValueError(f"`hr_image` must be uint8 in [0, 255]. Received: dtype {np.asarray(hr_image).dtype}")
     hr_cropped, lr_image = degrade(hr_image, scale)
     return evaluate_pair(hr_cropped, lr_image, upscale, scale)
 

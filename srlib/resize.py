@@ -495,10 +495,14 @@ def imresize(image, scale=None, size=None, method="bicubic", antialias=None):
     elif rank == 3:
         batched = batched[None]
     in_size = batched.shape[1:3]
-    if None in in_size:
-        raise ValueError("imresize needs static spatial sizes; crop or tf.ensure_shape the image first")
+    if None in in_size or batched.shape[-1] is None:
+        raise ValueError(f"imresize needs static spatial sizes and channels (got {tuple(batched.shape)}); crop "
+                         "or tf.ensure_shape the image first (tf.io.decode_png: pass `channels`)")
     if size is not None:
-        out_size = tuple(int(s) for s in _as_pair(size, "size"))
+        out_size = _as_pair(size, "size")
+        if not all(float(length).is_integer() for length in out_size):
+            raise ValueError(f"size must be a pair of whole numbers of pixels, got {size!r}")
+        out_size = tuple(int(length) for length in out_size)
         scales = tuple(o / i for o, i in zip(out_size, in_size))
     else:
         scales = _as_pair(scale, "scale")

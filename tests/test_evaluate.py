@@ -176,3 +176,8 @@ def test_a_luma_model_is_measured_on_its_own_y_output():
     assert abs(psnr_y - metrics.psnr(hr_cropped, sr, crop_border=3, y_channel=True)) > 0.01  # the RGB round trip
     with pytest.raises(ValueError, match="`lr_image` must be uint8 in \\[0, 255\\]. Received: dtype float64"):
         upscale(lr / 255.0, 3)
+
+
+def test_a_float_hr_image_is_named_not_blamed_on_the_upscaler():
+    with pytest.raises(ValueError, match="`hr_image` must be uint8 in \\[0, 255\\]. Received: dtype float32"):
+        evaluate.evaluate_image(np.zeros((24, 24, 3), np.float32), evaluate.fir_upscaler("bicubic"), 3)

@@ -224,3 +224,13 @@ def test_matches_matlab_oracle_with_and_without_onednn(onednn):
     completed = subprocess.run([sys.executable, "-c", _ORACLE_TESTS_IN_A_FRESH_PROCESS, __file__], env=environment,
                                capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+
+
+def test_unknown_channels_and_fractional_sizes_are_named():
+    unknown_channels = tf.function(lambda image: resize.imresize(image, scale=0.5),
+                                   input_signature=[tf.TensorSpec([12, 12, None], tf.float32)])
+    with pytest.raises(ValueError, match=r"static spatial sizes and channels \(got \(1, 12, 12, None\)\)"):
+        unknown_channels.get_concrete_function()
+    for size in [(2.9, 2), (0.5, 2)]:
+        with pytest.raises(ValueError, match="size must be a pair of whole numbers of pixels"):
+            resize.imresize(np.zeros((4, 4)), size=size)
