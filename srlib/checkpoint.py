@@ -66,8 +66,9 @@ Bitwise-identical resume needs, besides this module:
   Python's ``random``, NumPy's global generator, TensorFlow's global
   ``tf.random.Generator``, Keras' global ``SeedGenerator`` (``keras.random.*`` with
   ``seed=None``), ``SeedGenerator`` s owned by layers such as ``Dropout`` (they are model
-  variables), and the generators passed as ``random_generators``. Stateful TF ops without a generator (``tf.random.normal``
-  with no seed) draw from a per-process op-seed counter that cannot be saved.
+  variables), and the generators passed as ``random_generators``. Stateful TF ops without a
+  generator (``tf.random.normal`` with no seed) draw from a per-process op-seed counter that
+  cannot be saved.
 
 Saves the callback makes in the middle of an epoch (``save_every_steps``, or the end of
 an epoch cut short by ``model.stop_training`` or by data running out) record that

@@ -55,7 +55,8 @@ def compare_crops(images, titles, crop=None, crop_size=64, suptitle=None):
     for column, (image, title) in enumerate(zip(images, titles)):
         _show(axes[0, column], image, title)
         axes[0, column].add_patch(Rectangle((left, top), crop_size, crop_size, fill=False, edgecolor="red", lw=1.5))
-        _show(axes[1, column], np.asarray(image)[top:top + crop_size, left:left + crop_size], " ".join(["zoom"] + title.split()[:1]))
+        zoom_title = " ".join(["zoom"] + title.split()[:1])  # "zoom bicubic" for "bicubic 30.1 dB"
+        _show(axes[1, column], np.asarray(image)[top:top + crop_size, left:left + crop_size], zoom_title)
     if suptitle:
         figure.suptitle(suptitle)
     return figure

@@ -39,18 +39,18 @@ def included_code(path):
 def parse(text, directory="."):
     """The cells of a percent-format draft whose includes are in ``directory``; text before the
     first ``# %%`` marker, and text inside an include cell, are refused."""
-    cells, kind, lines = [], None, []
+    cells, kind, included, lines = [], None, None, []
 
     def flush():
         body = "\n".join(lines).strip("\n")
         if kind is None:
             if body.strip():
                 raise ValueError(f"text before the first '# %%' marker would be lost: {body.splitlines()[0]!r}")
-        elif kind.startswith("include "):
+        elif kind == "include":
             if body.strip():
-                raise ValueError(f"'# %% {kind}' takes its code from the file; this text would be lost: "
-                                 f"{body.splitlines()[0]!r}")
-            cells.append(nbformat.v4.new_code_cell(included_code(Path(directory) / kind.split(" ", 1)[1])))
+                raise ValueError(f"'# %% include {included}' takes its code from the file; this text would be "
+                                 f"lost: {body.splitlines()[0]!r}")
+            cells.append(nbformat.v4.new_code_cell(included_code(Path(directory) / included)))
         elif kind == "markdown":
             body = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in body.splitlines())
             if body.strip():
@@ -62,8 +62,8 @@ def parse(text, directory="."):
         if _MARKER.match(line):
             flush()
             include = _INCLUDE.match(line)
-            kind = (f"include {include.group(1)}" if include
-                    else "markdown" if re.search(r"\[(markdown|md)\]", line) else "code")
+            included = include.group(1) if include else None
+            kind = "include" if include else "markdown" if re.search(r"\[(markdown|md)\]", line) else "code"
             lines = []
         else:
             lines.append(line)
