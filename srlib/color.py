@@ -6,11 +6,12 @@ Cb/Cr span [16, 240]. Using full-range (JPEG) YCbCr, or the Y of the wrong value
 range, moves PSNR by tenths of a dB; this module is the single place that fixes it.
 
 Every function accepts NumPy arrays or TensorFlow tensors with channels last
-(``(..., 3)`` for colour, ``(..., 1)`` or ``(...)`` for luma) and returns the same
-kind of object:
+(``(..., 3)`` for colour, ``(..., 1)`` for luma) and returns the same kind of object:
 
 * ``uint8`` input: values in [0, 255]; the result is rounded (half away from zero,
-  as MATLAB does) and clipped to ``uint8``.
+  as MATLAB does) and clipped to ``uint8``. RGB to YCbCr is computed in integers, so that
+  the values MATLAB's matrix puts exactly on a half (Y for 194 of the 2^24 RGB triplets,
+  Cr for 12) round up on every path; float64 sums land on either side of those ties.
 * floating input: values in [0, 1]; the result is float in the same scale
   (Y in [16/255, 235/255]) and is neither rounded nor clipped.
 """
@@ -27,6 +28,12 @@ _RGB_TO_YCBCR = np.array(
 _YCBCR_OFFSET = np.array([16.0, 128.0, 128.0], dtype=np.float64) / 255.0
 _YCBCR_TO_RGB = np.linalg.inv(_RGB_TO_YCBCR)
 _ZERO_OFFSET = np.zeros(3)
+# The same map on uint8 in integers: 1000 x MATLAB's matrix, and the offsets in units of 1/255000.
+_RGB_TO_YCBCR_MILLI = np.array(
+    [[65481, 128553, 24966],
+     [-37797, -74203, 112000],
+     [112000, -93786, -18214]], dtype=np.int64)
+_YCBCR_OFFSET_MILLI = np.array([16, 128, 128], dtype=np.int64) * 255000
 
 
 def _check_channels(image, expected, name):
@@ -37,6 +44,21 @@ def _check_channels(image, expected, name):
 
 def _round_half_away(x):
     return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def _rgb_uint8_to_ycbcr_exact(image, rows):
+    """Rows ``rows`` of MATLAB's ``rgb2ycbcr`` on uint8 RGB, rounded half up in exact integers.
+
+    Every sum lies in [16, 240] x 255000 (the offsets outweigh the negative coefficients),
+    so rounding half up is MATLAB's half away from zero and no clipping is needed.
+    """
+    matrix, offset, half = _RGB_TO_YCBCR_MILLI[rows], _YCBCR_OFFSET_MILLI[rows], 255000 // 2
+    if tf.is_tensor(image):
+        x = tf.cast(image, tf.int64)[..., None, :]  # [..., 1, rgb] against [output, rgb]
+        total = tf.reduce_sum(x * tf.constant(matrix), axis=-1) + tf.constant(offset + half)
+        return tf.cast(total // 255000, tf.uint8)
+    total = image.astype(np.int64) @ matrix.T + (offset + half)
+    return (total // 255000).astype(np.uint8)
 
 
 def _apply(image, matrix, offset_before, offset_after):
@@ -78,6 +100,8 @@ def rgb_to_ycbcr(image):
         ``(..., 3)`` YCbCr of the same dtype family; Y in [16, 235] (or /255 for floats).
     """
     _check_channels(image, 3, "rgb_to_ycbcr")
+    if image.dtype == np.uint8:
+        return _rgb_uint8_to_ycbcr_exact(image, slice(0, 3))
     return _apply(image, _RGB_TO_YCBCR, _ZERO_OFFSET, _YCBCR_OFFSET)
 
 
@@ -108,7 +132,12 @@ def rgb_to_y(image):
     Returns:
         ``(..., 1)`` Y in the input's dtype family.
     """
+    if image.shape[-1] is None:  # only in a graph; the two cases need different graphs
+        raise ValueError("rgb_to_y needs a known channel count (1 or 3), got shape "
+                         f"{tuple(image.shape)}: decode with `channels=` or set it with `tf.ensure_shape`")
     if image.shape[-1] == 1:
         return image
     _check_channels(image, 3, "rgb_to_y")
+    if image.dtype == np.uint8:
+        return _rgb_uint8_to_ycbcr_exact(image, slice(0, 1))
     return _apply(image, _RGB_TO_YCBCR[:1], _ZERO_OFFSET, _YCBCR_OFFSET[:1])

@@ -216,7 +216,11 @@ def _perspective_transforms(key, batch_size, size, augmentations):
 
 
 def _quantize(images):
-    """Rounds [0, 1] values to 8 bits in the graph, as :func:`srlib.images.to_uint8` does, kept in [0, 1]."""
+    """Rounds [0, 1] values to 8 bits in the graph, as :func:`srlib.images.to_uint8` does, kept in [0, 1].
+
+    The LR it rounds was filtered in float32, so an exact half (rare: a step edge halved) may
+    land a level low; evaluation LR comes from imresize's uint8 path, which rounds such halves up.
+    """
     return tf.floor(tf.clip_by_value(images, 0.0, 1.0) * 255.0 + 0.5) / 255.0
 
 

@@ -1,3 +1,6 @@
+import math
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -47,13 +50,40 @@ def test_tensor_matches_numpy(rng):
     np.testing.assert_allclose(double_tensor.numpy(), color.rgb_to_y(image / 255.0), rtol=1e-15, atol=0)
 
 
-def test_uint8_tensors_round_like_the_numpy_path(rng):
-    # Computed in float32, 17 of these 3,000,000 values rounded the other way than the NumPy
-    # (float64, as MATLAB) path. In float64 only exact halves are left, which the two
-    # summation orders put on either side of .5 (2 here).
-    image = rng.integers(0, 256, (1000, 1000, 3), dtype=np.uint8)
-    difference = color.rgb_to_ycbcr(tf.constant(image)).numpy().astype(int) - color.rgb_to_ycbcr(image)
-    assert np.abs(difference).max() <= 1 and np.count_nonzero(difference) <= 4
+def _exact_ycbcr(triplet):
+    """MATLAB's rgb2ycbcr of one uint8 triplet in exact rational arithmetic, rounded half up."""
+    matrix = [["65.481", "128.553", "24.966"], ["-37.797", "-74.203", "112"], ["112", "-93.786", "-18.214"]]
+    values = [offset + sum(Fraction(c) * int(x) for c, x in zip(row, triplet)) / 255
+              for offset, row in zip((16, 128, 128), matrix)]
+    return [math.floor(value + Fraction(1, 2)) for value in values]
+
+
+def test_uint8_exact_halves_round_up_on_both_paths():
+    # Every RGB triplet, in float64, to find the outputs within 1e-9 of a half; exact rational
+    # arithmetic then decides them. Float sums put some of these exact halves just below .5
+    # (the NumPy and TensorFlow paths once disagreed on 18 triplets of them).
+    channels = np.meshgrid(*[np.arange(256, dtype=np.uint8)] * 3, indexing="ij")
+    every_triplet = np.stack(channels, axis=-1).reshape(-1, 3)
+    float_values = every_triplet @ color._RGB_TO_YCBCR.T + np.array([16, 128, 128])
+    near_half = np.abs(float_values % 1 - 0.5) < 1e-9
+    triplets = every_triplet[near_half.any(axis=-1)]
+    assert 100 < len(triplets) < 1000  # 206 outputs are exact halves: Y of 194 triplets, Cr of 12
+    expected = np.array([_exact_ycbcr(triplet) for triplet in triplets])
+    np.testing.assert_array_equal(color.rgb_to_ycbcr(triplets), expected)
+    np.testing.assert_array_equal(color.rgb_to_ycbcr(tf.constant(triplets)).numpy(), expected)
+    np.testing.assert_array_equal(color.rgb_to_y(tf.constant(triplets)).numpy(), expected[:, :1])
+    away_from_halves = every_triplet[::997]
+    np.testing.assert_array_equal(color.rgb_to_ycbcr(away_from_halves),
+                                  np.clip(np.floor(away_from_halves @ color._RGB_TO_YCBCR.T
+                                                   + np.array([16.5, 128.5, 128.5])), 0, 255))
+
+
+def test_unknown_channels_in_a_graph_are_named():
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None], tf.uint8)])
+    def luma(image):
+        return color.rgb_to_y(image)
+    with pytest.raises(ValueError, match="known channel count"):
+        luma.get_concrete_function()
 
 
 def test_integer_tensors_other_than_uint8_are_refused():

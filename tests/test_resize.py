@@ -95,12 +95,24 @@ def test_keys_cubic_is_the_bc_family_member():
                                atol=1e-12)
 
 
-def test_uint8_in_uint8_out_rounded(rng):
-    image = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)
-    ours = resize.imresize(image, scale=1 / 2)
-    reference = resize.imresize(image.astype(np.float32) / 255, scale=1 / 2) * 255
+@pytest.mark.parametrize("scale", [2, 3, 1 / 2, 1 / 4])
+def test_uint8_is_the_oracle_rounded_half_away_from_zero(scale, rng):
+    # MATLAB filters the integer values in double precision and rounds once at the end.
+    image = rng.integers(0, 256, (48, 60, 3), dtype=np.uint8)
+    ours = resize.imresize(image, scale=scale)
+    reference = resize_right(image.astype(np.float64), scale_factors=[scale, scale, 1],
+                             interp_method=interp_methods.cubic, antialiasing=True, pad_mode="symmetric")
     assert ours.dtype == np.uint8
-    assert np.abs(ours - np.clip(np.round(reference), 0, 255)).max() <= 1
+    np.testing.assert_array_equal(ours, np.clip(np.floor(reference + 0.5), 0, 255))
+
+
+def test_uint8_step_edge_halved_rounds_its_exact_tie_up():
+    # [lo]*7 + [high]*9 halved: output column 3 is (lo + high) / 2 exactly. Filtered in float32
+    # after scaling by 1/255, 907 of these pairs came out one level low.
+    pairs = [(low, high) for low in range(0, 256, 5) for high in range(low + 1, 256, 2)]
+    edges = np.array([[[low] * 7 + [high] * 9] * 4 for low, high in pairs], np.uint8)[..., None]
+    ours = resize.imresize(edges, scale=1 / 2)[:, 0, 3, 0]
+    np.testing.assert_array_equal(ours, [(low + high + 1) // 2 for low, high in pairs])
 
 
 def test_layouts_and_tensors(rng):
