@@ -30,6 +30,21 @@ def test_set14_bicubic_matches_published(scale):
     assert result.ssim_y == pytest.approx(evaluate.published_ssim("bicubic", "Set14", scale), abs=0.002)
 
 
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_the_papers_float_luma_bicubic_gives_the_published_digits(scale):
+    """The residual 0.01 dB / 0.0004 SSIM of the protocol's bicubic rows is the papers' own
+    pipeline (luma alone, LR unrounded): with it, Set5 lands on every printed digit."""
+    require_dataset("Set5")
+    from srlib import datasets
+
+    values = np.array([evaluate.bicubic_on_float_luma(hr, scale) for _, hr in datasets.load_images("Set5")])
+    psnr_y, ssim_y = values.mean(axis=0)
+    assert round(psnr_y, 2) == evaluate.published_psnr("bicubic", "Set5", scale)
+    assert round(ssim_y, 4) == evaluate.published_ssim("bicubic", "Set5", scale)
+    protocol = evaluate.evaluate("bicubic", "Set5", scale)
+    assert 0 < psnr_y - protocol.psnr_y < 0.02 and 0 < ssim_y - protocol.ssim_y < 0.001
+
+
 def test_wrong_kernel_misses_the_published_number():
     """The check can fail: OpenCV-style bicubic LR (no antialiasing) is far off."""
     require_dataset("Set5")
@@ -57,6 +72,8 @@ def test_published_table_has_sources():
 def test_evaluate_rejects_bad_scale_and_bad_upscaler():
     with pytest.raises(ValueError, match="scale"):
         evaluate.evaluate("bicubic", "embedded", 1)
+    with pytest.raises(ValueError, match="`hr_image` must be uint8"):
+        evaluate.bicubic_on_float_luma(np.zeros((8, 8, 3), np.float32), 2)
     with pytest.raises(ValueError, match="expected uint8"):
         evaluate.evaluate(lambda lr, scale: lr, "embedded", 2)
 
