@@ -197,6 +197,17 @@ def test_batches_of_one_channel_at_rational_factors_eager_and_graph(scale, chann
             np.testing.assert_allclose(resized, reference[0], atol=1e-5)
 
 
+@pytest.mark.parametrize("channels", [2, 5, 16])
+@pytest.mark.parametrize("scale", [2, 1 / 3])
+def test_any_channel_count_filters_each_channel_alone(channels, scale, rng):
+    # Up to 8 channels the width pass is one block matrix product (without oneDNN), beyond
+    # that a transposed row filter: either must leave the channels independent.
+    image = rng.random((18, 24, channels)).astype(np.float32)
+    together = resize.imresize(image, scale=scale)
+    apart = np.concatenate([resize.imresize(image[..., [c]], scale=scale) for c in range(channels)], axis=-1)
+    np.testing.assert_allclose(together, apart, atol=1e-6)
+
+
 def test_numpy_scalar_scale_and_size(rng):
     image = rng.random((12, 9)).astype(np.float32)
     np.testing.assert_array_equal(resize.imresize(image, scale=np.int64(2)), resize.imresize(image, scale=2))
