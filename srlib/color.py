@@ -9,9 +9,10 @@ Every function accepts NumPy arrays or TensorFlow tensors with channels last
 (``(..., 3)`` for colour, ``(..., 1)`` for luma) and returns the same kind of object:
 
 * ``uint8`` input: values in [0, 255]; the result is rounded (half away from zero,
-  as MATLAB does) and clipped to ``uint8``. RGB to YCbCr is computed in integers, so that
-  the values MATLAB's matrix puts exactly on a half (Y for 194 of the 2^24 RGB triplets,
-  Cr for 12) round up on every path; float64 sums land on either side of those ties.
+  as MATLAB does) and clipped to ``uint8``. RGB to YCbCr is computed exactly, in integers:
+  the values that MATLAB's matrix puts exactly on a half (Y for 194 of the 2^24 RGB
+  triplets, Cr for 12) round up on every path, where float64 sums, MATLAB's included,
+  land on either side of the half depending on the order of the terms.
 * floating input: values in [0, 1]; the result is float in the same scale
   (Y in [16/255, 235/255]) and is neither rounded nor clipped.
 """
@@ -132,9 +133,10 @@ def rgb_to_y(image):
     Returns:
         ``(..., 1)`` Y in the input's dtype family.
     """
-    if image.shape[-1] is None:  # only in a graph; the two cases need different graphs
-        raise ValueError("rgb_to_y needs a known channel count (1 or 3), got shape "
-                         f"{tuple(image.shape)}: decode with `channels=` or set it with `tf.ensure_shape`")
+    if tf.is_tensor(image) and (image.shape.rank is None or image.shape[-1] is None):
+        # Only in a graph (tf.io.decode_image, say): grey and RGB need different graphs.
+        raise ValueError(f"rgb_to_y needs a known channel count (1 or 3), got shape {image.shape}: "
+                         "decode with `channels=` or set it with `tf.ensure_shape`")
     if image.shape[-1] == 1:
         return image
     _check_channels(image, 3, "rgb_to_y")

@@ -62,17 +62,20 @@ def test_uint8_exact_halves_round_up_on_both_paths():
     # Every RGB triplet, in float64, to find the outputs within 1e-9 of a half; exact rational
     # arithmetic then decides them. Float sums put some of these exact halves just below .5
     # (the NumPy and TensorFlow paths once disagreed on 18 triplets of them).
-    channels = np.meshgrid(*[np.arange(256, dtype=np.uint8)] * 3, indexing="ij")
-    every_triplet = np.stack(channels, axis=-1).reshape(-1, 3)
-    float_values = every_triplet @ color._RGB_TO_YCBCR.T + np.array([16, 128, 128])
-    near_half = np.abs(float_values % 1 - 0.5) < 1e-9
-    triplets = every_triplet[near_half.any(axis=-1)]
+    green_blue = np.stack(np.meshgrid(np.arange(256), np.arange(256), indexing="ij"), axis=-1).reshape(-1, 2)
+    triplets = []
+    for red in range(256):  # a plane of red at a time: all 2^24 at once would take 2 GB
+        plane = np.concatenate([np.full((len(green_blue), 1), red), green_blue], axis=-1).astype(np.uint8)
+        float_values = plane @ color._RGB_TO_YCBCR.T + np.array([16, 128, 128])
+        triplets.extend(plane[(np.abs(float_values % 1 - 0.5) < 1e-9).any(axis=-1)])
+    triplets = np.array(triplets)
     assert 100 < len(triplets) < 1000  # 206 outputs are exact halves: Y of 194 triplets, Cr of 12
     expected = np.array([_exact_ycbcr(triplet) for triplet in triplets])
     np.testing.assert_array_equal(color.rgb_to_ycbcr(triplets), expected)
     np.testing.assert_array_equal(color.rgb_to_ycbcr(tf.constant(triplets)).numpy(), expected)
     np.testing.assert_array_equal(color.rgb_to_y(tf.constant(triplets)).numpy(), expected[:, :1])
-    away_from_halves = every_triplet[::997]
+    away_from_halves = np.stack(np.meshgrid(*[np.arange(0, 256, 7, dtype=np.uint8)] * 3, indexing="ij"),
+                                axis=-1).reshape(-1, 3)
     np.testing.assert_array_equal(color.rgb_to_ycbcr(away_from_halves),
                                   np.clip(np.floor(away_from_halves @ color._RGB_TO_YCBCR.T
                                                    + np.array([16.5, 128.5, 128.5])), 0, 255))
@@ -84,6 +87,9 @@ def test_unknown_channels_in_a_graph_are_named():
         return color.rgb_to_y(image)
     with pytest.raises(ValueError, match="known channel count"):
         luma.get_concrete_function()
+    decoded = tf.function(color.rgb_to_y, input_signature=[tf.TensorSpec(None, tf.uint8)])  # tf.io.decode_image
+    with pytest.raises(ValueError, match="known channel count"):
+        decoded.get_concrete_function()
 
 
 def test_integer_tensors_other_than_uint8_are_refused():

@@ -260,7 +260,8 @@ print(f"{'dataset':<8} {'scale':>5} {'published':>16} {'float luma':>16} {'proto
 for dataset_name, scale, published, ours_psnr, published_ssim, ours_ssim in rows:
     float_luma = np.mean([evaluate.bicubic_on_float_luma(hr, scale)
                           for _, hr in datasets.load_images(dataset_name)], axis=0)
-    print(f"{dataset_name:<8} {'x' + str(scale):>5} {published:>9.2f} / {published_ssim:.4f} "
+    published_text = "-" if published is None else f"{published:.2f} / {published_ssim:.4f}"
+    print(f"{dataset_name:<8} {'x' + str(scale):>5} {published_text:>16} "
           f"{float_luma[0]:>9.2f} / {float_luma[1]:.4f} {ours_psnr:>9.2f} / {ours_ssim:.4f}")
 
 # %% [markdown]
