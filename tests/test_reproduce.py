@@ -209,3 +209,14 @@ def test_update_readme_replaces_only_the_marked_section(reproduced, tmp_path):
     unmarked.write_text("no markers here\n")
     reproduce.update_readme(output / "results.json", unmarked)  # a README without the section is left alone
     assert unmarked.read_text() == "no markers here\n"
+
+
+def test_machine_description_names_the_cpu_and_what_decides_its_speed(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo.resize, "_onednn_enabled", lambda: False)
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9R45\nflags\t\t: fpu avx avx2 avx512f avx512_bf16\n"
+                       "processor\t: 1\nmodel name\t: AMD EPYC 9R45\nflags\t\t: fpu avx avx2 avx512f avx512_bf16\n")
+    assert "cores (AMD EPYC 9R45, AVX-512, bfloat16, oneDNN off), TensorFlow" in zoo.machine_description(cpuinfo)
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx avx2 fma\n")
+    assert "cores (AMD EPYC, AVX2, oneDNN off), TensorFlow" in zoo.machine_description(cpuinfo)
+    assert "cores, TensorFlow" in zoo.machine_description(tmp_path / "missing")
