@@ -275,7 +275,8 @@ def _filter_columns(image, bank, stride):
     if not _onednn_enabled():
         if channels <= _MOST_CHANNELS_FOR_BLOCKS and (phases > 1 or image.dtype == tf.float32):
             return _filter_blocks(image, bank, stride)
-        # Many channels (feature maps): transposing twice around the row filter.
+        # Many channels (feature maps), or a float64 downscale: transposing twice around the
+        # row filter (see _MOST_CHANNELS_FOR_BLOCKS).
         transposed = tf.transpose(image, [0, 2, 1, 3])
         return tf.transpose(_filter_rows(transposed, bank, stride), [0, 2, 1, 3])
     if phases == 1:
